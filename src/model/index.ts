@@ -1,0 +1,4 @@
+export * from "./annotations.ts";
+export * from "./builders.ts";
+export * from "./ids.ts";
+export * from "./types.ts";

@@ -1,0 +1,160 @@
+/**
+ * The plugin contract: what a connector author writes with `definePlugin`.
+ *
+ * A plugin is an ES module whose default export is the value returned by
+ * `definePlugin`. Everything optional maps onto an optional Baton interface,
+ * and capabilities are derived from what is present (see capabilities.ts).
+ */
+import type * as v from "valibot";
+import type { Any, Entitlement, Grant, Resource, ResourceId, ResourceType } from "../model/types.ts";
+
+/** Metadata attached to a config field with `v.metadata(...)`. */
+export interface ConfigFieldMetadata {
+  /** Never logged, printed or returned. */
+  secret?: boolean;
+  /** Environment variable; defaults to `BATON_<FIELD_IN_SNAKE_UPPER>`. */
+  env?: string;
+  /** CLI flag; defaults to the field name in kebab-case. */
+  flag?: string;
+  /** Shown in `--help` and the config schema. */
+  description?: string;
+}
+
+/** Cross-field rules, as Baton's field relationships. */
+export type ConfigRelation =
+  | { kind: "requiredTogether"; fields: string[] }
+  | { kind: "mutuallyExclusive"; fields: string[] }
+  | { kind: "atLeastOne"; fields: string[] };
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every plugin call receives. */
+export interface PluginContext<Client> {
+  /** What `connect` returned: an API client, a pool, an in-memory organisation… */
+  client: Client;
+  /** A fetch that turns 429/408/5xx and network errors into `TransientError` with rate-limit facts. */
+  fetch: typeof fetch;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/** What the sync engine passes to list calls. */
+export interface SyncCallContext<Client> extends PluginContext<Client> {
+  syncId: string;
+  /** The opaque token this page starts from; `""` for the first page. At most 1 MiB. */
+  pageToken: string;
+}
+
+/** One page of a listing. An empty or missing `nextPageToken` ends it. */
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+  annotations?: Any[];
+}
+
+export interface GrantOutcome {
+  /** The grants now held; may be empty. */
+  grants?: Grant[];
+  /** Set when the principal already held the entitlement (answered with GrantAlreadyExists). */
+  alreadyExists?: boolean;
+  annotations?: Any[];
+}
+
+export interface RevokeOutcome {
+  /** Set when there was nothing to revoke (answered with GrantAlreadyRevoked). */
+  alreadyRevoked?: boolean;
+  annotations?: Any[];
+}
+
+export interface ResourceTypeDefinition<Client = unknown> {
+  /** Built with `resourceType()`; its traits are validated against each listed resource. */
+  resourceType: ResourceType;
+  /** Called with no parent for every type, and with a parent for each `ChildResourceType` parent. */
+  list(parent: ResourceId | undefined, ctx: SyncCallContext<Client>): Promise<Page<Resource>>;
+  entitlements(resource: Resource, ctx: SyncCallContext<Client>): Promise<Page<Entitlement>>;
+  grants(resource: Resource, ctx: SyncCallContext<Client>): Promise<Page<Grant>>;
+  /** Templates written once per resource of this type (Baton's StaticEntitlementSyncer). */
+  staticEntitlements?(ctx: SyncCallContext<Client>): Promise<Page<Entitlement>>;
+  /** Targeted sync. Returns undefined when the resource does not exist. */
+  get?(id: ResourceId, parent: ResourceId | undefined, ctx: PluginContext<Client>): Promise<Resource | undefined>;
+  /** Dispatched by the entitlement's resource type, as Baton does. */
+  grant?(principal: Resource, entitlement: Entitlement, ctx: PluginContext<Client>): Promise<GrantOutcome>;
+  revoke?(grant: Grant, ctx: PluginContext<Client>): Promise<RevokeOutcome>;
+}
+
+export interface AccountInfo {
+  login: string;
+  emails?: { address: string; primary?: boolean }[];
+  profile?: Record<string, unknown>;
+}
+
+/** A credential returned once to the caller; never stored or logged. */
+export interface PlaintextCredential {
+  name: string;
+  value: string;
+}
+
+export interface CreateAccountOutcome {
+  resource: Resource;
+  credentials?: PlaintextCredential[];
+  annotations?: Any[];
+}
+
+export interface RotateOutcome {
+  credentials: PlaintextCredential[];
+  annotations?: Any[];
+}
+
+export interface DeleteOutcome {
+  /** Set when the resource was already gone (Baton's ResourceDoesNotExist). */
+  alreadyDeleted?: boolean;
+  annotations?: Any[];
+}
+
+export interface ActionDefinition<Client = unknown> {
+  name: string;
+  description?: string;
+  run(args: Record<string, unknown>, ctx: PluginContext<Client>): Promise<Record<string, unknown>>;
+}
+
+export interface PluginMetadata {
+  helpUrl?: string;
+  profile?: Record<string, unknown>;
+}
+
+export interface PluginDefinition<
+  ConfigSchema extends v.GenericSchema<Record<string, unknown>, Record<string, unknown>> = v.GenericSchema<
+    Record<string, unknown>,
+    Record<string, unknown>
+  >,
+  Client = unknown,
+> {
+  /** Lower-case, the CLI's first argument and the HTTP `{name}`. */
+  name: string;
+  displayName: string;
+  description?: string;
+  version?: string;
+  /** A valibot object schema; field metadata via `v.metadata({ secret, env, ... })`. */
+  config: ConfigSchema;
+  configRelations?: ConfigRelation[];
+  /** Builds the client every call receives. Called once per sync or operation. */
+  connect(config: v.InferOutput<ConfigSchema>, ctx: Omit<PluginContext<undefined>, "client">): Promise<Client> | Client;
+  /** Releases what `connect` opened. */
+  close?(client: Client): Promise<void> | void;
+  resourceTypes: ResourceTypeDefinition<Client>[];
+  validate?(ctx: PluginContext<Client>): Promise<void>;
+  metadata?: PluginMetadata;
+  createAccount?(account: AccountInfo, ctx: PluginContext<Client>): Promise<CreateAccountOutcome>;
+  /** Resource types whose resources can have credentials rotated. */
+  rotateCredentials?(id: ResourceId, ctx: PluginContext<Client>): Promise<RotateOutcome>;
+  deleteResource?(id: ResourceId, ctx: PluginContext<Client>): Promise<DeleteOutcome>;
+  actions?: ActionDefinition<Client>[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a loaded plugin's config and client types are erased at the registry boundary.
+export type AnyPlugin = PluginDefinition<any, any>;
