@@ -158,3 +158,23 @@ export interface PluginDefinition<
 
 // biome-ignore lint/suspicious/noExplicitAny: a loaded plugin's config and client types are erased at the registry boundary.
 export type AnyPlugin = PluginDefinition<any, any>;
+
+/** A plugin that loaded, with where it came from. */
+export interface LoadedPlugin {
+  name: string;
+  plugin: AnyPlugin;
+  /** The module path or registry key it was loaded from. */
+  source: string;
+}
+
+/** A plugin that failed to load; reported, never fatal to the others. */
+export interface PluginLoadFailure {
+  name: string;
+  path: string;
+  reason: string;
+}
+
+export interface PluginRegistry {
+  plugins: LoadedPlugin[];
+  failures: PluginLoadFailure[];
+}
