@@ -1,0 +1,13 @@
+export { ZstdError, type ZstdErrorCode } from "./errors.ts";
+export { type FrameInfo, locateSingleFrame, readFrameInfo } from "./frame.ts";
+export { rawZstdFrame } from "./raw-frame.ts";
+export { xxh64, xxh64Hex, zstdContentChecksum } from "./xxh64.ts";
+export {
+  type Compressed,
+  type CompressOptions,
+  compressZstd,
+  DEFAULT_MAX_DECODED_SIZE,
+  DEFAULT_MAX_WINDOW_SIZE,
+  decompressZstd,
+  type ZstdLimits,
+} from "./zstd.ts";

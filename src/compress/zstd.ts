@@ -1,0 +1,142 @@
+import { Decompress, decompress as fzstdDecompress } from "fzstd";
+import { nativeZstd } from "#zstd-native";
+import { ZstdError } from "./errors.ts";
+import { type FrameInfo, locateSingleFrame, readFrameInfo } from "./frame.ts";
+import { rawZstdFrame } from "./raw-frame.ts";
+import { zstdContentChecksum } from "./xxh64.ts";
+
+const MiB = 1024 * 1024;
+
+export interface ZstdLimits {
+  /** Largest decoded content accepted. Go's reader allows 10 GiB; we default to 2 GiB (it must fit in memory). */
+  maxDecodedSize?: number;
+  /** Largest window accepted, as Go's `WithDecoderMaxMemory(128 MiB)`. */
+  maxWindowSize?: number;
+}
+
+export const DEFAULT_MAX_DECODED_SIZE = 2048 * MiB;
+export const DEFAULT_MAX_WINDOW_SIZE = 128 * MiB;
+
+export interface CompressOptions {
+  /** `auto`: native zstd where present, else (or if it fails) raw blocks. `raw`: always raw blocks. */
+  mode?: "auto" | "raw";
+  level?: number;
+  /** XXH64 content checksum (Go's writers set it). Default true. */
+  checksum?: boolean;
+}
+
+export interface Compressed {
+  frame: Uint8Array;
+  method: "native" | "raw";
+}
+
+export function compressZstd(content: Uint8Array, options: CompressOptions = {}): Compressed {
+  const checksum = options.checksum ?? true;
+  if (options.mode !== "raw" && nativeZstd) {
+    try {
+      const frame = nativeZstd.compress(content, { level: options.level ?? 3, checksum });
+      if (nativeFrameIsGoSafe(frame, content.length)) return { frame, method: "native" };
+    } catch {
+      // workerd 2026-04-26 throws on some inputs (cloudflare/workerd#6769); raw blocks always work.
+    }
+  }
+  return { frame: rawZstdFrame(content, { checksum }), method: "raw" };
+}
+
+/** Go's reader rejects windows over 128 MiB (a single-segment frame's window is its content size). */
+function nativeFrameIsGoSafe(frame: Uint8Array, contentLength: number): boolean {
+  try {
+    const info = locateSingleFrame(frame);
+    return info.windowSize <= DEFAULT_MAX_WINDOW_SIZE && (info.contentSize ?? contentLength) === contentLength;
+  } catch {
+    return false;
+  }
+}
+
+/** The frame header alone; lets callers check limits before reading anything else. */
+export function peekFrame(data: Uint8Array): FrameInfo {
+  return readFrameInfo(data, 0);
+}
+
+/**
+ * Decodes exactly one zstd frame (skippable frames allowed) with Go's reader limits,
+ * checked against the declared sizes before any decoding (a zstd bomb never expands).
+ */
+export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8Array {
+  const maxDecoded = limits.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE;
+  const maxWindow = limits.maxWindowSize ?? DEFAULT_MAX_WINDOW_SIZE;
+  const frame = locateSingleFrame(data);
+  if (frame.windowSize > maxWindow) {
+    throw new ZstdError(
+      "too-large",
+      `zstd window ${frame.windowSize} bytes exceeds the ${maxWindow}-byte cap${frame.singleSegment ? " (single-segment frame: window = content size)" : ""}`,
+    );
+  }
+  if (frame.contentSize !== undefined && frame.contentSize > maxDecoded) {
+    throw new ZstdError("too-large", `declared decoded size ${frame.contentSize} exceeds the cap ${maxDecoded}`);
+  }
+  if (frame.minContentSize > maxDecoded) {
+    throw new ZstdError(
+      "too-large",
+      `decoded size is at least ${frame.minContentSize} bytes, over the cap ${maxDecoded}`,
+    );
+  }
+  const bytes = data.subarray(frame.start, frame.end);
+  const bounded = frame.contentSize !== undefined || frame.maxContentSize <= maxDecoded;
+  let content: Uint8Array;
+  try {
+    if (bounded) {
+      content = nativeZstd ? nativeZstd.decompress(bytes, maxDecoded) : fzstdDecompress(bytes);
+    } else {
+      content = streamWithCap(bytes, maxDecoded);
+    }
+  } catch (error) {
+    if (error instanceof ZstdError) throw error;
+    if (error instanceof RangeError && /max|length|size/i.test(error.message)) {
+      throw new ZstdError("too-large", `decoded size exceeds the cap ${maxDecoded}`);
+    }
+    throw new ZstdError("corrupt-zstd", `zstd frame does not decode: ${(error as Error).message}`);
+  }
+  if (content.length > maxDecoded) {
+    throw new ZstdError("too-large", `decoded size ${content.length} exceeds the cap ${maxDecoded}`);
+  }
+  if (frame.contentSize !== undefined && content.length !== frame.contentSize) {
+    throw new ZstdError(
+      "corrupt-zstd",
+      `zstd frame declares ${frame.contentSize} content bytes but decodes to ${content.length}`,
+    );
+  }
+  if (frame.hasChecksum) {
+    const stored = new DataView(data.buffer, data.byteOffset + frame.end - 4, 4).getUint32(0, true);
+    const actual = zstdContentChecksum(content);
+    if (stored !== actual) {
+      throw new ZstdError(
+        "checksum",
+        `zstd content checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the data is corrupt`,
+      );
+    }
+  }
+  return content;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+function streamWithCap(frame: Uint8Array, maxDecoded: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new Decompress((chunk) => {
+    total += chunk.length;
+    if (total > maxDecoded) throw new ZstdError("too-large", `decoded size exceeds the cap ${maxDecoded}`);
+    chunks.push(chunk.slice());
+  });
+  stream.push(frame, true);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, o);
+    o += chunk.length;
+  }
+  return out;
+}

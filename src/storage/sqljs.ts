@@ -1,0 +1,103 @@
+import { loadSqlJs, type SqlJsDatabase, type SqlJsStatement, type SqlJsStatic } from "#sqljs-wasm";
+import { TransactionRunner } from "./transaction.ts";
+import type { RunResult, SqliteDatabase, SqliteEngine, SqlRow, SqlStatement, SqlValue } from "./types.ts";
+
+let loading: Promise<SqlJsStatic> | undefined;
+
+/** sql.js keeps the first init promise for the process anyway; we load the wasm once too. */
+export async function sqlJsEngine(): Promise<SqliteEngine> {
+  loading ??= loadSqlJs();
+  const SQL = await loading;
+  return {
+    name: "sqljs",
+    open: (bytes) => new SqlJsDb(new SQL.Database(bytes)),
+  };
+}
+
+class SqlJsDb implements SqliteDatabase {
+  readonly engine = "sqljs";
+  /** Bumped by `serialize()`: sql.js `export()` frees every prepared statement. */
+  generation = 0;
+  private readonly transactions = new TransactionRunner((sql) => this.exec(sql));
+
+  constructor(readonly db: SqlJsDatabase) {}
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  prepare(sql: string): SqlStatement {
+    return new SqlJsStmt(this, sql);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.transactions.run(fn);
+  }
+
+  serialize(): Uint8Array {
+    this.generation++;
+    return this.db.export();
+  }
+
+  close(): void {
+    this.generation++;
+    this.db.close();
+  }
+}
+
+class SqlJsStmt implements SqlStatement {
+  private stmt: SqlJsStatement | undefined;
+  private generation = -1;
+
+  constructor(
+    private readonly owner: SqlJsDb,
+    private readonly sql: string,
+  ) {}
+
+  private bound(params: SqlValue[]): SqlJsStatement {
+    if (!this.stmt || this.generation !== this.owner.generation) {
+      this.stmt = this.owner.db.prepare(this.sql);
+      this.generation = this.owner.generation;
+    }
+    this.stmt.reset();
+    if (params.length > 0) this.stmt.bind(params.map(toSqlJs));
+    return this.stmt;
+  }
+
+  run(...params: SqlValue[]): RunResult {
+    const stmt = this.bound(params);
+    stmt.step();
+    stmt.reset();
+    return { changes: this.owner.db.getRowsModified() };
+  }
+
+  all(...params: SqlValue[]): SqlRow[] {
+    return [...this.iterate(...params)];
+  }
+
+  get(...params: SqlValue[]): SqlRow | undefined {
+    const stmt = this.bound(params);
+    const row = stmt.step() ? (stmt.getAsObject() as SqlRow) : undefined;
+    stmt.reset();
+    return row;
+  }
+
+  *iterate(...params: SqlValue[]): IterableIterator<SqlRow> {
+    const stmt = this.bound(params);
+    try {
+      while (stmt.step()) yield stmt.getAsObject() as SqlRow;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  finalize(): void {
+    if (this.stmt && this.generation === this.owner.generation) this.stmt.free();
+    this.stmt = undefined;
+  }
+}
+
+// sql.js binds numbers as doubles when they are not integers and has no bigint support.
+function toSqlJs(value: SqlValue): number | string | Uint8Array | null {
+  return typeof value === "bigint" ? Number(value) : value;
+}
