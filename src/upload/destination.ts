@@ -143,7 +143,7 @@ export function describeDestination(destination: Destination): string {
       const params = new URLSearchParams();
       if (destination.region) params.set("region", destination.region);
       if (destination.endpoint) params.set("endpoint", destination.endpoint);
-      const query = params.size > 0 ? `?${params.toString()}` : "";
+      const query = params.size > 0 ? `?${[...params].map(([k, v]) => `${k}=${v}`).join("&")}` : "";
       return `s3://${destination.bucket}/${destination.key}${query}`;
     }
   }
