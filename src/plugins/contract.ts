@@ -18,6 +18,8 @@ export interface ConfigFieldMetadata {
   flag?: string;
   /** Shown in `--help` and the config schema. */
   description?: string;
+  /** Shown by UIs reading the `config` schema. */
+  displayName?: string;
 }
 
 /** Cross-field rules, as Baton's field relationships. */
@@ -34,6 +36,24 @@ export interface Logger {
 }
 
 /** What every plugin call receives. */
+/**
+ * Small persistent state a plugin may keep between runs (the demo's organisation changes).
+ * The CLI stores it next to the c1z (`<file>.<plugin>-state.json`); other hosts may use KV or memory.
+ */
+export interface PluginStateStore {
+  load(): Promise<string | undefined>;
+  save(text: string): Promise<void>;
+}
+
+/** What `connect` receives besides the resolved config. */
+export interface ConnectContext {
+  fetch: typeof fetch;
+  log: Logger;
+  signal: AbortSignal;
+  /** Absent when the host has nowhere to keep state. */
+  state?: PluginStateStore;
+}
+
 export interface PluginContext<Client> {
   /** What `connect` returned: an API client, a pool, an in-memory organisation… */
   client: Client;
@@ -91,6 +111,8 @@ export interface AccountInfo {
   login: string;
   emails?: { address: string; primary?: boolean }[];
   profile?: Record<string, unknown>;
+  /** `--create-account-resource-type`; defaults to the plugin's `accountResourceType`. */
+  resourceType?: string;
 }
 
 /** A credential returned once to the caller; never stored or logged. */
@@ -100,7 +122,10 @@ export interface PlaintextCredential {
 }
 
 export interface CreateAccountOutcome {
-  resource: Resource;
+  /** The account, when the application returns one. */
+  resource?: Resource;
+  /** Baton's CreateAccountResponse result kinds; defaults to `success`. */
+  result?: "success" | "alreadyExists" | "actionRequired" | "inProgress";
   credentials?: PlaintextCredential[];
   annotations?: Any[];
 }
@@ -143,16 +168,21 @@ export interface PluginDefinition<
   config: ConfigSchema;
   configRelations?: ConfigRelation[];
   /** Builds the client every call receives. Called once per sync or operation. */
-  connect(config: v.InferOutput<ConfigSchema>, ctx: Omit<PluginContext<undefined>, "client">): Promise<Client> | Client;
+  connect(config: v.InferOutput<ConfigSchema>, ctx: ConnectContext): Promise<Client> | Client;
   /** Releases what `connect` opened. */
   close?(client: Client): Promise<void> | void;
   resourceTypes: ResourceTypeDefinition<Client>[];
   validate?(ctx: PluginContext<Client>): Promise<void>;
   metadata?: PluginMetadata;
   createAccount?(account: AccountInfo, ctx: PluginContext<Client>): Promise<CreateAccountOutcome>;
-  /** Resource types whose resources can have credentials rotated. */
+  /** The resource type accounts are created as (Baton's account manager registration); defaults to `"user"`. */
+  accountResourceType?: string;
   rotateCredentials?(id: ResourceId, ctx: PluginContext<Client>): Promise<RotateOutcome>;
+  /** Resource types whose credentials `rotateCredentials` handles; defaults to `["user"]`. */
+  rotateResourceTypes?: string[];
   deleteResource?(id: ResourceId, ctx: PluginContext<Client>): Promise<DeleteOutcome>;
+  /** Resource types `deleteResource` handles; defaults to every resource type. */
+  deleteResourceTypes?: string[];
   actions?: ActionDefinition<Client>[];
 }
 

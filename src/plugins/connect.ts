@@ -1,0 +1,65 @@
+/**
+ * Turns a plugin and its resolved config into the context every call receives.
+ */
+import type { AnyPlugin, ConnectContext, Logger, PluginContext, PluginStateStore } from "./contract.ts";
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+export interface ConnectOptions {
+  log?: Logger;
+  /** Defaults to the global fetch; hosts pass a retrying fetch. */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  state?: PluginStateStore;
+}
+
+export interface ConnectedPlugin {
+  plugin: AnyPlugin;
+  client: unknown;
+  ctx: PluginContext<unknown>;
+  close(): Promise<void>;
+}
+
+export async function connectPlugin(
+  plugin: AnyPlugin,
+  config: Record<string, unknown>,
+  options: ConnectOptions = {},
+): Promise<ConnectedPlugin> {
+  const connectCtx: ConnectContext = {
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    log: options.log ?? silentLogger,
+    signal: options.signal ?? new AbortController().signal,
+    state: options.state,
+  };
+  const client: unknown = await plugin.connect(config, connectCtx);
+  let closed = false;
+  return {
+    plugin,
+    client,
+    ctx: { client, fetch: connectCtx.fetch, log: connectCtx.log, signal: connectCtx.signal },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await plugin.close?.(client);
+    },
+  };
+}
+
+/** An in-memory state store, for tests and hosts without a filesystem. */
+export function memoryStateStore(initial?: string): PluginStateStore & { text: string | undefined } {
+  const store = {
+    text: initial,
+    async load() {
+      return store.text;
+    },
+    async save(text: string) {
+      store.text = text;
+    },
+  };
+  return store;
+}
