@@ -47,6 +47,13 @@ export interface SyncOptions {
   keepSyncs?: number;
   /** Warnings (not-found per resource) tolerated before the sync fails. */
   maxWarnings?: number;
+  /**
+   * Write every GrantSource as `{}` (is_direct false), as Go did before
+   * baton-sdk #679 (Feb 2026); the Go vectors in this repo were written that way.
+   */
+  legacyGrantSources?: boolean;
+  /** Called after each checkpoint was written, e.g. to persist the store's bytes between steps. */
+  onCheckpoint?: (token: string) => void | Promise<void>;
   clock?: Clock;
   signal?: AbortSignal;
   log?: Logger;

@@ -1,0 +1,424 @@
+/**
+ * One page of each action (Go's Sync* functions in pkg/sync/syncer.go). Each
+ * handler either stores the next page token on the action or finishes it,
+ * pushing child actions on the stack. Writes happen before the token moves,
+ * so a checkpoint never runs ahead of the data.
+ */
+import { create } from "@bufbuild/protobuf";
+import { findAllAnnotations } from "../model/annotations.ts";
+import { entitlementId, resourceExternalId } from "../model/ids.ts";
+import {
+  ChildResourceTypeSchema,
+  type Entitlement,
+  EntitlementSchema,
+  type Grant,
+  type Resource,
+  type ResourceId,
+  ResourceIdSchema,
+  type ResourceType,
+} from "../model/types.ts";
+import type { Page, ResourceTypeDefinition, SyncCallContext } from "../plugins/contract.ts";
+import type { SyncRun } from "./engine.ts";
+import { describe } from "./engine.ts";
+import { NotFoundError, SyncError } from "./errors.ts";
+import { expandGrants } from "./expand.ts";
+import {
+  filterFullSyncGrant,
+  isExpandable,
+  isValidEntitlement,
+  isValidGrant,
+  isValidResource,
+  isValidResourceType,
+  missingTrait,
+  skips,
+} from "./ingest.ts";
+import type { Action, NewAction } from "./state.ts";
+
+/** Baton validates page tokens at ≤ 1 MiB. */
+export const MAX_PAGE_TOKEN_BYTES = 1024 * 1024;
+
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+function callContext(run: SyncRun, pageToken: string): SyncCallContext<unknown> {
+  return { ...run.pluginContext(), syncId: run.syncId, pageToken };
+}
+
+/** The plugin's next token, after the loop guard and the size limit. */
+function checkedNextToken(run: SyncRun, action: Action, page: Page<unknown> | undefined): string {
+  if (!page || !Array.isArray(page.items)) {
+    throw new SyncError("the plugin returned no page (expected { items: [...] })", run.errorContext(action));
+  }
+  const next = page.nextPageToken ?? "";
+  if (next !== "" && next === action.pageToken) {
+    throw new SyncError(
+      `next page token unchanged (${JSON.stringify(next.slice(0, 64))}): likely a plugin bug`,
+      run.errorContext(action),
+    );
+  }
+  if (byteLength(next) > MAX_PAGE_TOKEN_BYTES) {
+    throw new SyncError(`next page token is larger than 1 MiB (${byteLength(next)} bytes)`, run.errorContext(action));
+  }
+  return next;
+}
+
+/** Go's nextPageOrFinishAction: push children, then move the token or finish. */
+function advance(run: SyncRun, action: Action, next: string, children: NewAction[] = []): void {
+  for (const child of children) run.state.push(child);
+  if (next === "") run.state.finish(action.id);
+  else run.state.setPageToken(action.id, next);
+}
+
+function definitionFor(run: SyncRun, action: Action, resourceTypeId: string): ResourceTypeDefinition {
+  const definition = run.definition(resourceTypeId);
+  if (!definition) {
+    throw new SyncError(`the plugin has no resource type "${resourceTypeId}"`, run.errorContext(action));
+  }
+  return definition;
+}
+
+function resourceTypeOf(run: SyncRun, resourceTypeId: string): ResourceType | undefined {
+  return run.store.getResourceType(resourceTypeId, run.syncId) ?? run.definition(resourceTypeId)?.resourceType;
+}
+
+function skipsFor(run: SyncRun, resource: Resource, kind: "entitlements" | "grants"): boolean {
+  if (run.state.shouldSkipEntitlementsAndGrants) return true;
+  if (kind === "grants" && run.state.shouldSkipGrants) return true;
+  if (skips(resource.annotations, kind)) return true;
+  const type = resource.id ? resourceTypeOf(run, resource.id.resourceType) : undefined;
+  return type ? skips(type.annotations, kind) : false;
+}
+
+export async function runAction(run: SyncRun, action: Action): Promise<void> {
+  switch (action.op) {
+    case "init":
+      return init(run, action);
+    case "list-resource-types":
+      return listResourceTypes(run, action);
+    case "list-resources":
+      return action.resourceTypeId === "" ? planPerType(run, action) : listResources(run, action);
+    case "list-static-entitlements":
+      return action.resourceTypeId === "" ? planStaticEntitlements(run, action) : listStaticEntitlements(run, action);
+    case "list-entitlements":
+      return action.resourceId === "" ? planPerResource(run, action, "entitlements") : listEntitlements(run, action);
+    case "list-grants":
+      return action.resourceId === "" ? planPerResource(run, action, "grants") : listGrants(run, action);
+    case "grant-expansion":
+      return grantExpansion(run, action);
+    case "targeted-resource-sync":
+      return targetedResource(run, action);
+    default:
+      throw new SyncError(`unsupported action "${action.op}" in the sync token`, run.errorContext(action));
+  }
+}
+
+/** Go's InitOp: pushes the phases in reverse so they run in Baton's order. */
+function init(run: SyncRun, action: Action): void {
+  const { state, options } = run;
+  state.finish(action.id);
+  if (options.resourcesOnly) state.shouldSkipEntitlementsAndGrants = true;
+  if (options.skipGrants) state.shouldSkipGrants = true;
+  const targets = options.targetResources ?? [];
+  if (targets.length > 0) {
+    for (const target of targets) {
+      state.push({ op: "targeted-resource-sync", resourceTypeId: target.resourceType, resourceId: target.resource });
+    }
+    state.shouldFetchRelatedResources = true;
+    state.push({ op: "list-resource-types" });
+    return;
+  }
+  if (!state.shouldSkipEntitlementsAndGrants) {
+    state.push({ op: "grant-expansion" });
+    if (!state.shouldSkipGrants) state.push({ op: "list-grants" });
+    state.push({ op: "list-entitlements" });
+    state.push({ op: "list-static-entitlements" });
+  }
+  state.push({ op: "list-resources" });
+  state.push({ op: "list-resource-types" });
+}
+
+function listResourceTypes(run: SyncRun, action: Action): void {
+  const declared = run.plugin.resourceTypes.map((definition) => definition.resourceType);
+  const valid = declared.filter(isValidResourceType);
+  run.dropInvalid("resource types", action, declared.length - valid.length);
+  const filter = run.options.resourceTypeIds;
+  let kept = valid;
+  if (filter && filter.length > 0) {
+    const known = new Set(valid.map((type) => type.id));
+    for (const id of filter) {
+      if (!known.has(id)) {
+        throw new SyncError(`invalid resource type '${id}' in filter`, run.errorContext(action));
+      }
+    }
+    const wanted = new Set(filter);
+    kept = valid.filter((type) => wanted.has(type.id));
+  }
+  run.store.putResourceTypes(kept);
+  run.countWritten("resourceTypes", kept.length);
+  run.forgetSyncedTypes();
+  advance(run, action, "");
+}
+
+/** Root list-resources: one list-resources action per stored resource type, a store page at a time. */
+function planPerType(run: SyncRun, action: Action): void {
+  const page = run.store.listResourceTypes({ syncId: run.syncId, pageToken: action.pageToken });
+  const children: NewAction[] = page.items.map((type) => ({
+    op: "list-resources",
+    resourceTypeId: type.id,
+    parentResourceTypeId: action.parentResourceTypeId,
+    parentResourceId: action.parentResourceId,
+  }));
+  advance(run, action, page.nextPageToken, children);
+}
+
+function parentOf(action: Action): ResourceId | undefined {
+  if (action.parentResourceTypeId === "" && action.parentResourceId === "") return undefined;
+  return create(ResourceIdSchema, { resourceType: action.parentResourceTypeId, resource: action.parentResourceId });
+}
+
+/** Child listings for a resource's ChildResourceType annotations, once per (type, parent). */
+function childActions(run: SyncRun, resource: Resource): NewAction[] {
+  const filter = run.options.resourceTypeIds;
+  const wanted = filter && filter.length > 0 ? new Set(filter) : undefined;
+  const children: NewAction[] = [];
+  const id = resource.id as ResourceId;
+  for (const child of findAllAnnotations(resource.annotations, ChildResourceTypeSchema)) {
+    const type = child.resourceTypeId;
+    if (type === "" || (wanted && !wanted.has(type))) continue;
+    const key = `${type}\u0000${resourceExternalId(id)}`;
+    if (run.scheduledChildren.has(key)) continue;
+    run.scheduledChildren.add(key);
+    children.push({
+      op: "list-resources",
+      resourceTypeId: type,
+      parentResourceTypeId: id.resourceType,
+      parentResourceId: id.resource,
+    });
+  }
+  return children;
+}
+
+function validateResources(run: SyncRun, action: Action, items: (Resource | null | undefined)[]): Resource[] {
+  const valid = items.filter(isValidResource);
+  run.dropInvalid("resources", action, items.length - valid.length);
+  for (const resource of valid) {
+    const type = resourceTypeOf(run, (resource.id as ResourceId).resourceType);
+    const missing = type ? missingTrait(type, resource) : undefined;
+    if (missing) {
+      throw new SyncError(
+        `resource was missing expected trait ${missing}: ${resourceExternalId(resource.id as ResourceId)}`,
+        run.errorContext(action),
+      );
+    }
+  }
+  return valid;
+}
+
+async function listResources(run: SyncRun, action: Action): Promise<void> {
+  const definition = definitionFor(run, action, action.resourceTypeId);
+  const parent = parentOf(action);
+  const page = await run.callPlugin(action, () => definition.list(parent, callContext(run, action.pageToken)));
+  const next = checkedNextToken(run, action, page);
+  const resources = validateResources(run, action, page.items);
+  run.store.putResources(resources);
+  run.countWritten("resources", resources.length);
+  advance(
+    run,
+    action,
+    next,
+    resources.flatMap((resource) => childActions(run, resource)),
+  );
+}
+
+/** Root list-static-entitlements: one action per synced type whose plugin declares templates. */
+function planStaticEntitlements(run: SyncRun, action: Action): void {
+  const children: NewAction[] = [];
+  for (const definition of run.plugin.resourceTypes) {
+    const type = definition.resourceType;
+    if (!definition.staticEntitlements || !run.synced(type.id)) continue;
+    if (run.state.shouldSkipEntitlementsAndGrants || skips(type.annotations, "entitlements")) continue;
+    children.push({ op: "list-static-entitlements", resourceTypeId: type.id });
+  }
+  advance(run, action, "", children);
+}
+
+/** A template entitlement made concrete for one resource (Go's syncStaticEntitlementsForResourceType). */
+function templated(template: Entitlement, resource: Resource): Entitlement {
+  const id = resource.id as ResourceId;
+  return create(EntitlementSchema, {
+    ...template,
+    id: entitlementId(id, template.slug),
+    resource,
+    displayName: template.displayName || resource.displayName,
+    description: template.description || resource.description,
+  });
+}
+
+async function listStaticEntitlements(run: SyncRun, action: Action): Promise<void> {
+  const definition = definitionFor(run, action, action.resourceTypeId);
+  const staticEntitlements = definition.staticEntitlements;
+  if (!staticEntitlements) {
+    advance(run, action, "");
+    return;
+  }
+  const page = await run.callPlugin(action, () => staticEntitlements(callContext(run, action.pageToken)));
+  const next = checkedNextToken(run, action, page);
+  const templates = page.items.filter((template): template is Entitlement => !!template && template.slug !== "");
+  run.dropInvalid("static entitlements", action, page.items.length - templates.length);
+  let storePage = "";
+  do {
+    const resources = run.store.listResources({
+      syncId: run.syncId,
+      resourceTypeId: action.resourceTypeId,
+      pageToken: storePage,
+    });
+    const entitlements = resources.items
+      .filter((resource) => !skipsFor(run, resource, "entitlements"))
+      .flatMap((resource) => templates.map((template) => templated(template, resource)));
+    run.store.putEntitlements(entitlements);
+    run.countWritten("entitlements", entitlements.length);
+    storePage = resources.nextPageToken;
+  } while (storePage !== "");
+  advance(run, action, next);
+}
+
+/** Root entitlements/grants: one action per stored resource not skipped, a store page at a time. */
+function planPerResource(run: SyncRun, action: Action, kind: "entitlements" | "grants"): void {
+  const page = run.store.listResources({ syncId: run.syncId, pageToken: action.pageToken });
+  const children: NewAction[] = [];
+  for (const resource of page.items) {
+    if (!resource.id || skipsFor(run, resource, kind)) continue;
+    children.push({ op: action.op, resourceTypeId: resource.id.resourceType, resourceId: resource.id.resource });
+  }
+  advance(run, action, page.nextPageToken, children);
+  if (page.nextPageToken === "") run.setEstimate(0, run.state.peekMatching(action.op, Number.MAX_SAFE_INTEGER).length);
+}
+
+function storedResource(run: SyncRun, action: Action): Resource | undefined {
+  return run.store.getResource(
+    create(ResourceIdSchema, { resourceType: action.resourceTypeId, resource: action.resourceId }),
+    run.syncId,
+  );
+}
+
+async function listEntitlements(run: SyncRun, action: Action): Promise<void> {
+  const resource = storedResource(run, action);
+  if (!resource) throw new NotFoundError(`resource ${action.resourceTypeId}:${action.resourceId} is not in the store`);
+  const definition = definitionFor(run, action, action.resourceTypeId);
+  const page = await run.callPlugin(action, () =>
+    definition.entitlements(resource, callContext(run, action.pageToken)),
+  );
+  const next = checkedNextToken(run, action, page);
+  let entitlements = page.items.filter(isValidEntitlement);
+  run.dropInvalid("entitlements", action, page.items.length - entitlements.length);
+  if (run.syncType === "full") {
+    entitlements = entitlements.filter((entitlement) => run.synced(entitlement.resource?.id?.resourceType ?? ""));
+  }
+  run.store.putEntitlements(entitlements);
+  run.countWritten("entitlements", entitlements.length);
+  advance(run, action, next);
+}
+
+/** Partial syncs store a grant's entitlement resource when the store lacks it (Go: should_fetch_related_resources). */
+async function fetchRelatedResources(run: SyncRun, action: Action, grants: Grant[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const grant of grants) {
+    const id = grant.entitlement?.resource?.id;
+    if (!id || seen.has(resourceExternalId(id))) continue;
+    seen.add(resourceExternalId(id));
+    if (run.store.getResource(id, run.syncId)) continue;
+    const getter = run.definition(id.resourceType)?.get;
+    if (!getter) continue;
+    const fetched = await run.callPlugin(action, () => getter(id, undefined, run.pluginContext()));
+    if (fetched && isValidResource(fetched)) run.store.putResources(validateResources(run, action, [fetched]));
+  }
+}
+
+async function listGrants(run: SyncRun, action: Action): Promise<void> {
+  const resource = storedResource(run, action);
+  if (!resource) throw new NotFoundError(`resource ${action.resourceTypeId}:${action.resourceId} is not in the store`);
+  const definition = definitionFor(run, action, action.resourceTypeId);
+  const page = await run.callPlugin(action, () => definition.grants(resource, callContext(run, action.pageToken)));
+  const next = checkedNextToken(run, action, page);
+  let grants = page.items.filter(isValidGrant);
+  run.dropInvalid("grants", action, page.items.length - grants.length);
+  if (run.syncType === "full") {
+    const kept: Grant[] = [];
+    for (const grant of grants) {
+      const outcome = filterFullSyncGrant(grant, (type) => run.synced(type));
+      if (outcome.grant) kept.push(outcome.grant);
+    }
+    grants = kept;
+  }
+  if (run.state.shouldFetchRelatedResources) await fetchRelatedResources(run, action, grants);
+  if (grants.some(isExpandable)) run.state.needsExpansion = true;
+  run.store.putGrants(grants);
+  run.countWritten("grants", grants.length);
+  advance(run, action, next);
+  if (next === "") {
+    const left = run.state.peekMatching("list-grants", Number.MAX_SAFE_INTEGER).length;
+    run.setEstimate(run.state.completedActionsCount, run.state.completedActionsCount + left);
+  }
+}
+
+function grantExpansion(run: SyncRun, action: Action): void {
+  if (run.options.skipExpansion || !run.state.needsExpansion) {
+    advance(run, action, "");
+    return;
+  }
+  if (!run.resumed) run.store.markSupportsDiff();
+  try {
+    const result = expandGrants(run.store, {
+      syncId: run.syncId,
+      legacyGrantSources: run.options.legacyGrantSources,
+      onProgress: (done, total) => {
+        run.setEstimate(done, total);
+        run.pageDone();
+      },
+    });
+    run.expandedGrants += result.created;
+    run.countWritten("grants", result.created);
+    if (result.droppedEdges > 0) {
+      run.log.info("grant expansion dropped edges whose entitlement is not stored", { edges: result.droppedEdges });
+    }
+  } catch (error) {
+    if (error instanceof SyncError) throw error;
+    throw new SyncError(error instanceof Error ? error.message : String(error), run.errorContext(action), {
+      cause: error,
+    });
+  }
+  advance(run, action, "");
+}
+
+/** Go's SyncTargetedResource: get it, store it, then its entitlements, grants and children. */
+async function targetedResource(run: SyncRun, action: Action): Promise<void> {
+  const definition = definitionFor(run, action, action.resourceTypeId);
+  const getter = definition.get;
+  if (!getter) {
+    run.warn(`the plugin cannot get single resources; skipped (${describe(run, action)})`);
+    advance(run, action, "");
+    return;
+  }
+  const id = create(ResourceIdSchema, { resourceType: action.resourceTypeId, resource: action.resourceId });
+  let resource: Resource | undefined;
+  try {
+    resource = await run.callPlugin(action, () => getter(id, parentOf(action), run.pluginContext()));
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  if (!resource || !isValidResource(resource)) {
+    run.warn(`targeted resource not found; skipped (${describe(run, action)})`);
+    advance(run, action, "");
+    return;
+  }
+  const [stored] = validateResources(run, action, [resource]);
+  run.store.putResources([stored as Resource]);
+  run.countWritten("resources", 1);
+  const children: NewAction[] = [];
+  const target = { resourceTypeId: action.resourceTypeId, resourceId: action.resourceId };
+  if (!skipsFor(run, stored as Resource, "grants")) children.push({ op: "list-grants", ...target });
+  if (!skipsFor(run, stored as Resource, "entitlements")) children.push({ op: "list-entitlements", ...target });
+  children.push(...childActions(run, stored as Resource));
+  advance(run, action, "", children);
+}
