@@ -1,0 +1,33 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { anyIs } from "../model/annotations.ts";
+import { type Grant, type GrantExpandable, GrantExpandableSchema, GrantSchema } from "../model/types.ts";
+import { toGoBinary } from "../proto/encode.ts";
+
+export interface SplitGrant {
+  /** The grant without GrantExpandable annotations, encoded like Go (`data`). */
+  data: Uint8Array;
+  /** Bare GrantExpandable bytes (`expansion`), or null when it has no non-blank entitlement id. */
+  expansion: Uint8Array | null;
+  /** Whether a GrantExpandable annotation was removed. */
+  stripped: boolean;
+}
+
+/** Go's `extractAndStripExpansion`: the annotation leaves `data`, its bytes go to the `expansion` column. */
+export function splitGrantExpansion(grant: Grant): SplitGrant {
+  const index = grant.annotations.findIndex((any) => anyIs(any, GrantExpandableSchema));
+  if (index < 0) return { data: toGoBinary(GrantSchema, grant), expansion: null, stripped: false };
+  const found = grant.annotations[index];
+  // A shallow copy keeps $typeName and $unknown (unknown fields survive).
+  const stripped: Grant = {
+    ...grant,
+    annotations: grant.annotations.filter((any) => !anyIs(any, GrantExpandableSchema)),
+  };
+  const expandable = fromBinary(GrantExpandableSchema, found.value);
+  const usable = expandable.entitlementIds.some((id) => id.trim() !== "");
+  return { data: toGoBinary(GrantSchema, stripped), expansion: usable ? found.value : null, stripped: true };
+}
+
+export function decodeExpansion(bytes: Uint8Array | null | undefined): GrantExpandable | undefined {
+  if (!bytes || bytes.length === 0) return undefined;
+  return fromBinary(GrantExpandableSchema, bytes);
+}

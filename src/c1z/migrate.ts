@@ -1,0 +1,103 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { GrantSchema } from "../model/types.ts";
+import type { SqliteDatabase } from "../storage/index.ts";
+import { C1zError } from "./errors.ts";
+import { splitGrantExpansion } from "./expansion.ts";
+import {
+  CORE_TABLES,
+  GRANT_PARTIAL_INDEXES,
+  GRANTS_ADDED_COLUMNS,
+  REQUIRED_COLUMNS,
+  SYNC_RUNS_ADDED_COLUMNS,
+  V1_DDL,
+  V1_TABLES,
+} from "./schema.ts";
+
+export function createSchema(db: SqliteDatabase): void {
+  db.transaction(() => {
+    for (const table of V1_TABLES) for (const sql of V1_DDL[table]) db.exec(sql);
+    for (const sql of GRANT_PARTIAL_INDEXES) db.exec(sql);
+  });
+}
+
+function columns(db: SqliteDatabase, table: string): Set<string> {
+  return new Set(
+    db
+      .prepare(`select name from pragma_table_info('${table}')`)
+      .all()
+      .map((row) => String(row.name)),
+  );
+}
+
+/** Fails with `missing-tables` when the database is not a c1z v1 store Go could read. */
+export function checkTables(db: SqliteDatabase): void {
+  const present = new Set(
+    db
+      .prepare("select name from sqlite_master where type = 'table'")
+      .all()
+      .map((row) => String(row.name)),
+  );
+  const missing = CORE_TABLES.filter((table) => !present.has(table));
+  if (missing.length === CORE_TABLES.length && !V1_TABLES.some((t) => present.has(t))) {
+    throw new C1zError(
+      "missing-tables",
+      `c1z SQLite database has none of the v1 tables (${V1_TABLES.join(", ")}); found: ${[...present].join(", ") || "no tables"}`,
+    );
+  }
+  if (missing.length > 0) {
+    throw new C1zError("missing-tables", `c1z SQLite database lacks the table(s) ${missing.join(", ")}`);
+  }
+  for (const [table, required] of Object.entries(REQUIRED_COLUMNS)) {
+    const have = columns(db, table);
+    const lacking = (required ?? []).filter((column) => !have.has(column));
+    if (lacking.length > 0) {
+      throw new C1zError("missing-tables", `c1z table ${table} lacks the column(s) ${lacking.join(", ")}`);
+    }
+  }
+}
+
+/**
+ * What Go's `InitTables` does on every open, applied to our in-memory copy: create missing
+ * tables and indexes, add the newer sync_runs and grants columns, and move GrantExpandable
+ * out of old writers' grant `data` into `expansion` (`backfillGrantExpansionColumn`).
+ */
+export function migrate(db: SqliteDatabase): { backfilledGrants: number } {
+  return db.transaction(() => {
+    for (const table of V1_TABLES) for (const sql of V1_DDL[table]) db.exec(sql);
+    addMissingColumns(db, "v1_sync_runs", SYNC_RUNS_ADDED_COLUMNS);
+    addMissingColumns(db, "v1_grants", GRANTS_ADDED_COLUMNS);
+    for (const sql of GRANT_PARTIAL_INDEXES) db.exec(sql);
+    return { backfilledGrants: backfillExpansion(db) };
+  });
+}
+
+function addMissingColumns(db: SqliteDatabase, table: string, added: ReadonlyArray<readonly [string, string]>): void {
+  const have = columns(db, table);
+  for (const [name, type] of added) if (!have.has(name)) db.exec(`alter table ${table} add column ${name} ${type}`);
+}
+
+const GRANT_EXPANDABLE_NAME = new TextEncoder().encode("c1.connector.v2.GrantExpandable");
+
+function backfillExpansion(db: SqliteDatabase): number {
+  const pending = db.prepare("select count(*) as n from v1_sync_runs where grants_backfilled = 0").get();
+  if (!pending || Number(pending.n) === 0) return 0;
+  // Only grants whose data mentions the annotation can change; the rest keep their bytes.
+  const rows = db
+    .prepare(
+      `select id, data from v1_grants
+       where expansion is null and instr(data, ?) > 0
+         and sync_id in (select sync_id from v1_sync_runs where grants_backfilled = 0)`,
+    )
+    .all(GRANT_EXPANDABLE_NAME);
+  const update = db.prepare("update v1_grants set data = ?, expansion = ?, needs_expansion = ? where id = ?");
+  let changed = 0;
+  for (const row of rows) {
+    const grant = fromBinary(GrantSchema, row.data as Uint8Array);
+    const split = splitGrantExpansion(grant);
+    if (!split.stripped) continue;
+    update.run(split.data, split.expansion, split.expansion ? 1 : 0, row.id);
+    changed++;
+  }
+  db.exec("update v1_sync_runs set grants_backfilled = 1 where grants_backfilled = 0");
+  return changed;
+}
