@@ -45,7 +45,7 @@ function aclQuery(sql: Sql, kind: CatalogKind, oid: string) {
       return sql<AclRow[]>`
         select (a).grantee::text as grantee, r.rolcanlogin as canlogin, (a).privilege_type as privilege,
                (a).is_grantable as grantable
-        from (select aclexplode(coalesce(relacl, acldefault(case when relkind = 'S' then 's' else 'r' end, relowner))) as a
+        from (select aclexplode(coalesce(relacl, acldefault(case when relkind = 'S' then 's'::"char" else 'r'::"char" end, relowner))) as a
               from pg_class where oid = ${oid}::oid) x
         join pg_roles r on r.oid = (a).grantee`;
   }

@@ -23,6 +23,8 @@ export interface PostgresServer {
   password: string;
   /** `postgres://user:password@127.0.0.1:port/postgres` */
   dsn(database?: string, user?: string, password?: string): string;
+  /** Driver options for postgres.js (its DSN parser does not percent-decode the database name). */
+  options(database?: string): { host: string; port: number; user: string; password: string; database: string };
   /** The server log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -146,6 +148,9 @@ export async function startPostgres(options: { settings?: Record<string, string>
     password,
     dsn(database = "postgres", login = user, secret = password) {
       return `postgres://${encodeURIComponent(login)}:${encodeURIComponent(secret)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    },
+    options(database = "postgres") {
+      return { host: "127.0.0.1", port, user, password, database };
     },
     log,
     async stop() {
