@@ -1,0 +1,170 @@
+/**
+ * The HTTP API as one Hono app. Only standard Web APIs here: the same app runs
+ * on Node, Bun, Deno and Workers; src/runtime/* supply the entry points and
+ * the state store (a data directory where there is a filesystem).
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { PluginLoadFailure } from "../plugins/contract.ts";
+import { systemClock } from "../sync/clock.ts";
+import type { Clock } from "../sync/types.ts";
+import { type AuthSettings, checkAuthSettings, createVerifier, type Verifier } from "./auth/jwt.ts";
+import { createAuthenticator } from "./auth/middleware.ts";
+import { createIdempotency } from "./idempotency.ts";
+import { consoleSink, type LogSink, makeLogger } from "./log.ts";
+import { openApiDocument } from "./openapi.ts";
+import { HttpProblem, problemBody, problemResponse } from "./problem.ts";
+import { type AnyRoute, type AppEnv, mountRoute } from "./route.ts";
+import { metaRoutes } from "./routes/meta.ts";
+import { provisionRoutes, storableReply } from "./routes/provision.ts";
+import { readRoutes } from "./routes/reads.ts";
+import { syncRoutes } from "./routes/syncs.ts";
+import { createRedactor, secretValues } from "./secrets.ts";
+import { type AppServices, type ConnectorEntry, connectorLookup } from "./services.ts";
+import { Snapshots } from "./snapshots.ts";
+import { createMemoryStateStore } from "./state/memory.ts";
+import type { SyncStateStore } from "./state/store.ts";
+import { SyncManager } from "./syncs/manager.ts";
+
+export type { AuthSettings, ConnectorEntry, SyncStateStore };
+
+export interface AppOptions {
+  connectors: ConnectorEntry[];
+  /** Plugins that failed to load, reported by /v1/connectors and /readyz. */
+  loadFailures?: PluginLoadFailure[];
+  /** Required: JWT settings, or `{ mode: "off" }` said explicitly (then bind to loopback only). */
+  auth: AuthSettings;
+  /** Defaults to memory (lost on restart); Node/Bun/Deno pass `createFsStateStore(dataDir)`. */
+  state?: SyncStateStore;
+  clock?: Clock;
+  log?: LogSink;
+  /** Request bodies larger than this get a 413; default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** c1z files kept per connector; default 3. */
+  keepC1z?: number;
+  idempotencyTtlMs?: number;
+  /** The fetch used for a JWKS URL. */
+  fetch?: typeof fetch;
+  version?: string;
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+};
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  return createAppWithServices(options).app;
+}
+
+/** The app and what it runs on (tests look at the services; runtimes only need the app). */
+export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>; services: AppServices } {
+  if (!options.auth) throw new Error("createApp: auth settings are required (use { mode: 'off' } to turn auth off)");
+  checkAuthSettings(options.auth);
+  const clock = options.clock ?? systemClock;
+  const sink = options.log ?? consoleSink;
+  const connectors = new Map<string, ConnectorEntry>();
+  for (const entry of options.connectors) {
+    if (connectors.has(entry.name)) throw new Error(`createApp: two connectors are named ${entry.name}`);
+    connectors.set(entry.name, entry);
+  }
+  const redactor = createRedactor([
+    ...options.connectors.flatMap((entry) => secretValues(entry.plugin, entry.config)),
+    ...(options.auth.mode === "jwt" && options.auth.hsSecret ? [options.auth.hsSecret] : []),
+  ]);
+  const state = options.state ?? createMemoryStateStore();
+
+  let verifier: Promise<Verifier> | undefined;
+  if (options.auth.mode === "jwt") {
+    verifier = createVerifier(options.auth, { now: clock.now, fetch: options.fetch });
+  } else {
+    makeLogger(sink, redactor, clock.now).warn("auth is OFF: every request is trusted; serve on loopback only");
+  }
+
+  const snapshots = new Snapshots(state);
+  const services: AppServices = {
+    connectors,
+    loadFailures: options.loadFailures ?? [],
+    connector: connectorLookup(connectors),
+    state,
+    syncs: new SyncManager(
+      {
+        state,
+        clock,
+        sink,
+        redactor,
+        keepC1z: options.keepC1z,
+        onSucceeded: (name) => snapshots.invalidate(name),
+      },
+      [...connectors.keys()],
+    ),
+    snapshots,
+    idempotency: createIdempotency(state, clock.now, { ttlMs: options.idempotencyTtlMs, storable: storableReply }),
+    auth: createAuthenticator(options.auth, verifier),
+    redactor,
+    sink,
+    clock,
+  };
+
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(async (c, next) => {
+    const log = makeLogger(sink, redactor, clock.now, { requestId: c.get("requestId") });
+    c.set("log", log);
+    const started = clock.now();
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    }
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: clock.now() - started,
+    });
+  });
+  app.use(
+    bodyLimit({
+      maxSize: options.bodyLimitBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new HttpProblem(413, "body-too-large", "Payload Too Large", "the request body is too large");
+      },
+    }),
+  );
+
+  let document: Record<string, unknown> | undefined;
+  const routes: AnyRoute[] = [
+    ...metaRoutes(services, () => document!),
+    ...syncRoutes(services),
+    ...readRoutes(services),
+    ...provisionRoutes(services),
+  ];
+  document = openApiDocument(routes, { title: "baton-edge", version: options.version ?? "0.1.0" });
+  for (const spec of routes) mountRoute(app, spec, services);
+
+  app.notFound((c) =>
+    problemResponse(
+      problemBody(
+        new HttpProblem(404, "not-found", "Not Found", `no route for ${c.req.method} ${c.req.path}`),
+        c.req.path,
+        redactor.redact,
+      ),
+    ),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HttpProblem) {
+      return problemResponse(problemBody(error, c.req.path, redactor.redact), error.headers);
+    }
+    c.get("log")?.error("unhandled error", { error: error.message, name: error.name });
+    const internal = new HttpProblem(
+      500,
+      "internal",
+      "Internal Server Error",
+      `internal error (request ${c.get("requestId")})`,
+    );
+    return problemResponse(problemBody(internal, c.req.path, redactor.redact));
+  });
+  return { app, services };
+}

@@ -1,0 +1,44 @@
+/** What every route handler can reach: connectors, state, syncs, auth, logging. */
+import type { AnyPlugin, PluginLoadFailure } from "../plugins/contract.ts";
+import type { Clock } from "../sync/types.ts";
+import type { Authenticator } from "./auth/middleware.ts";
+import type { Idempotency } from "./idempotency.ts";
+import type { LogSink } from "./log.ts";
+import { notFound } from "./problem.ts";
+import type { Redactor } from "./secrets.ts";
+import type { Snapshots } from "./snapshots.ts";
+import type { SyncStateStore } from "./state/store.ts";
+import type { SyncManager } from "./syncs/manager.ts";
+
+/** A connector the API serves: a loaded plugin with its resolved, validated config. */
+export interface ConnectorEntry {
+  /** The `{name}` in the routes: the plugin name, or an instance name. */
+  name: string;
+  plugin: AnyPlugin;
+  config: Record<string, unknown>;
+  /** Baton's `--provisioning`: grant, revoke, accounts, credentials, deletes. Off by default. */
+  provisioning?: boolean;
+}
+
+export interface AppServices {
+  connectors: ReadonlyMap<string, ConnectorEntry>;
+  loadFailures: readonly PluginLoadFailure[];
+  /** The connector named in the path, or a 404. */
+  connector(name: string): ConnectorEntry;
+  state: SyncStateStore;
+  syncs: SyncManager;
+  snapshots: Snapshots;
+  idempotency: Idempotency;
+  auth: Authenticator;
+  redactor: Redactor;
+  sink: LogSink;
+  clock: Clock;
+}
+
+export function connectorLookup(connectors: ReadonlyMap<string, ConnectorEntry>) {
+  return (name: string): ConnectorEntry => {
+    const entry = connectors.get(name);
+    if (!entry) throw notFound(`no connector named ${name}`);
+    return entry;
+  };
+}

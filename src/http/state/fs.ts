@@ -1,0 +1,107 @@
+/**
+ * The state store for Node, Bun and Deno: a data directory that survives a
+ * restart. Imported by the runtime entry points, never by the app itself
+ * (Workers have no filesystem).
+ *
+ *   <dir>/syncs/<connector>/<id>.json   sync records
+ *   <dir>/syncs/<connector>/<id>.c1z    the file a successful sync wrote
+ *   <dir>/idempotency/<sha256>.json     idempotency records
+ *   <dir>/plugin-state/<connector>.json a plugin's own state between runs
+ *
+ * Every write is a temp file + rename, so a crash never leaves half a record.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type IdempotencyRecord, newestFirst, type SyncRecord, type SyncStateStore } from "./store.ts";
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function safe(name: string): string {
+  if (!SAFE_NAME.test(name) || name.includes("..")) throw new Error(`unsafe name for a state file: ${name}`);
+  return name;
+}
+
+async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  await writeFile(temp, bytes);
+  await rename(temp, path);
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function createFsStateStore(dataDir: string): Promise<SyncStateStore> {
+  const syncDir = (connector: string) => join(dataDir, "syncs", safe(connector));
+  const idemDir = join(dataDir, "idempotency");
+  await mkdir(join(dataDir, "syncs"), { recursive: true });
+  await mkdir(idemDir, { recursive: true });
+  const pluginStateDir = join(dataDir, "plugin-state");
+  await mkdir(pluginStateDir, { recursive: true });
+  const decoder = new TextDecoder();
+
+  return {
+    async putSync(record) {
+      await mkdir(syncDir(record.connector), { recursive: true });
+      await writeAtomic(join(syncDir(record.connector), `${safe(record.id)}.json`), JSON.stringify(record));
+    },
+    async getSync(connector, id) {
+      if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
+      const bytes = await readIfExists(join(syncDir(connector), `${id}.json`));
+      return bytes && (JSON.parse(decoder.decode(bytes)) as SyncRecord);
+    },
+    async listSyncs(connector) {
+      let names: string[];
+      try {
+        names = await readdir(syncDir(connector));
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") return [];
+        throw error;
+      }
+      const records: SyncRecord[] = [];
+      for (const name of names.filter((n) => n.endsWith(".json"))) {
+        const bytes = await readIfExists(join(syncDir(connector), name));
+        if (bytes) records.push(JSON.parse(decoder.decode(bytes)) as SyncRecord);
+      }
+      return records.sort(newestFirst);
+    },
+    async putC1z(connector, id, bytes) {
+      await mkdir(syncDir(connector), { recursive: true });
+      await writeAtomic(join(syncDir(connector), `${safe(id)}.c1z`), bytes);
+    },
+    async getC1z(connector, id) {
+      if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
+      return readIfExists(join(syncDir(connector), `${id}.c1z`));
+    },
+    async deleteC1z(connector, id) {
+      await rm(join(syncDir(connector), `${safe(id)}.c1z`), { force: true });
+    },
+    async getIdempotency(key) {
+      const bytes = await readIfExists(join(idemDir, `${await sha256Hex(key)}.json`));
+      return bytes && (JSON.parse(decoder.decode(bytes)) as IdempotencyRecord);
+    },
+    async putIdempotency(key, record) {
+      await writeAtomic(join(idemDir, `${await sha256Hex(key)}.json`), JSON.stringify(record));
+    },
+    async deleteIdempotency(key) {
+      await rm(join(idemDir, `${await sha256Hex(key)}.json`), { force: true });
+    },
+    async getPluginState(connector) {
+      const bytes = await readIfExists(join(pluginStateDir, `${safe(connector)}.json`));
+      return bytes && decoder.decode(bytes);
+    },
+    async putPluginState(connector, text) {
+      await writeAtomic(join(pluginStateDir, `${safe(connector)}.json`), text);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Where the HTTP API keeps what must outlive a request: sync records, the c1z
+ * each successful sync produced, and idempotency records. Injected into
+ * `createApp`; `memory.ts` serves Workers and tests, `fs.ts` (Node/Bun/Deno)
+ * keeps it in a data directory across restarts.
+ */
+import type { ObjectCounts, SyncPhase } from "../../sync/types.ts";
+
+export type SyncState = "queued" | "running" | "succeeded" | "failed";
+
+/** The sync options accepted by `POST …/syncs` (the CLI's flags). */
+export interface SyncRequest {
+  resourceTypes?: string[];
+  targetResources?: { resourceType: string; resource: string }[];
+  skipEntitlementsAndGrants?: boolean;
+  skipGrants?: boolean;
+  skipExpansion?: boolean;
+  skipFullSync?: boolean;
+  workers?: number;
+}
+
+export interface SyncRecord {
+  /** The API's id for this run (known before the c1z sync id exists). */
+  id: string;
+  connector: string;
+  state: SyncState;
+  phase: SyncPhase | null;
+  request: SyncRequest;
+  counts: ObjectCounts;
+  expandedGrants: number;
+  warnings: string[];
+  error: { title: string; detail: string } | null;
+  /** Phase changes in order, for the event stream of a finished sync. */
+  phases: { phase: SyncPhase; at: string }[];
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  /** `v1_sync_runs.sync_id` in the c1z. */
+  c1zSyncId: string | null;
+  c1zBytes: number | null;
+  /** False once the c1z has been pruned (older than the retained ones). */
+  c1zAvailable: boolean;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotencyRecord {
+  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  fingerprint: string;
+  response: StoredResponse;
+  createdAt: number;
+}
+
+export interface SyncStateStore {
+  putSync(record: SyncRecord): Promise<void>;
+  getSync(connector: string, id: string): Promise<SyncRecord | undefined>;
+  /** Newest first. */
+  listSyncs(connector: string): Promise<SyncRecord[]>;
+  putC1z(connector: string, id: string, bytes: Uint8Array): Promise<void>;
+  getC1z(connector: string, id: string): Promise<Uint8Array | undefined>;
+  deleteC1z(connector: string, id: string): Promise<void>;
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(key: string, record: IdempotencyRecord): Promise<void>;
+  deleteIdempotency(key: string): Promise<void>;
+  /** A plugin's own small state between runs (e.g. the demo organisation's changes). */
+  getPluginState(connector: string): Promise<string | undefined>;
+  putPluginState(connector: string, text: string): Promise<void>;
+}
+
+export function newestFirst(a: SyncRecord, b: SyncRecord): number {
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
+}

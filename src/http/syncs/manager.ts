@@ -1,0 +1,301 @@
+/**
+ * Runs syncs in the background of the process, one at a time per connector.
+ * The lock is taken synchronously, so of N concurrent requests exactly one
+ * starts a sync. The record is persisted at every phase change and at the
+ * end; live subscribers (SSE) get every event, late ones a replay.
+ */
+import { createC1z, openC1z } from "../../c1z/index.ts";
+import type { C1zWriter } from "../../c1z/store.ts";
+import { resourceId } from "../../model/builders.ts";
+import { type ConnectedPlugin, connectPlugin } from "../../plugins/connect.ts";
+import type { PluginStateStore } from "../../plugins/contract.ts";
+import { retryingFetch } from "../../sync/fetch.ts";
+import { runSync } from "../../sync/index.ts";
+import type { Clock, ProgressEvent, SyncResult } from "../../sync/types.ts";
+import { type LogSink, makeLogger } from "../log.ts";
+import type { Redactor } from "../secrets.ts";
+import type { ConnectorEntry } from "../services.ts";
+import type { SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
+
+export interface SyncEvent {
+  seq: number;
+  event: "phase" | "progress" | "warning" | "retry" | "checkpoint" | "result";
+  data: unknown;
+}
+
+type Listener = (event: SyncEvent) => void;
+
+interface RunningSync {
+  record: SyncRecord;
+  events: SyncEvent[];
+  listeners: Set<Listener>;
+  done: Promise<SyncRecord>;
+  controller: AbortController;
+}
+
+export interface SyncManagerOptions {
+  state: SyncStateStore;
+  clock: Clock;
+  sink: LogSink;
+  redactor: Redactor;
+  /** c1z files kept per connector; each already holds the previous syncs Baton keeps. */
+  keepC1z?: number;
+  /** Called when a sync succeeded, so readers of "the latest sync" move on. */
+  onSucceeded?(connector: string): void;
+}
+
+export type StartResult =
+  | { started: true; record: SyncRecord; persisted: Promise<void>; done: Promise<SyncRecord> }
+  | { started: false; running: SyncRecord };
+
+const MAX_WARNINGS_KEPT = 100;
+
+function emptyCounts() {
+  return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
+}
+
+export function pluginStateStore(state: SyncStateStore, connector: string): PluginStateStore {
+  return { load: () => state.getPluginState(connector), save: (text) => state.putPluginState(connector, text) };
+}
+
+export class SyncManager {
+  private readonly running = new Map<string, RunningSync>();
+  private saving: Promise<void> = Promise.resolve();
+  /** Settles when records left running by a previous process are marked failed. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly options: SyncManagerOptions,
+    connectorNames: string[],
+  ) {
+    this.ready = this.recover(connectorNames);
+  }
+
+  private iso(ms = this.options.clock.now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  private async recover(names: string[]): Promise<void> {
+    for (const name of names) {
+      for (const record of await this.options.state.listSyncs(name)) {
+        if (record.state !== "queued" && record.state !== "running") continue;
+        if (this.live(name, record.id)) continue;
+        record.state = "failed";
+        record.error = { title: "Sync interrupted", detail: "the server stopped before this sync finished" };
+        record.endedAt ??= this.iso();
+        await this.options.state.putSync(record);
+      }
+    }
+  }
+
+  /** Serialised, so a late write never overwrites a newer one. */
+  private save(record: SyncRecord): Promise<void> {
+    const copy = structuredClone(record);
+    this.saving = this.saving.then(() => this.options.state.putSync(copy)).catch(() => undefined);
+    return this.saving;
+  }
+
+  live(connector: string, id: string): SyncRecord | undefined {
+    const run = this.running.get(connector);
+    return run && run.record.id === id ? structuredClone(run.record) : undefined;
+  }
+
+  runningFor(connector: string): SyncRecord | undefined {
+    const run = this.running.get(connector);
+    return run && structuredClone(run.record);
+  }
+
+  async get(connector: string, id: string): Promise<SyncRecord | undefined> {
+    return this.live(connector, id) ?? (await this.options.state.getSync(connector, id));
+  }
+
+  async list(connector: string, limit: number): Promise<SyncRecord[]> {
+    const stored = await this.options.state.listSyncs(connector);
+    const live = this.running.get(connector)?.record;
+    return stored.slice(0, limit).map((record) => (live && record.id === live.id ? structuredClone(live) : record));
+  }
+
+  /**
+   * Replays what happened so far, then calls `listener` with every new event.
+   * Returns an unsubscribe function, or undefined when the sync is not running here.
+   */
+  subscribe(connector: string, id: string, afterSeq: number, listener: Listener): (() => void) | undefined {
+    const run = this.running.get(connector);
+    if (!run || run.record.id !== id) return undefined;
+    for (const event of run.events) if (event.seq > afterSeq) listener(event);
+    run.listeners.add(listener);
+    return () => run.listeners.delete(listener);
+  }
+
+  start(entry: ConnectorEntry, request: SyncRequest, requestId: string): StartResult {
+    const existing = this.running.get(entry.name);
+    if (existing) return { started: false, running: structuredClone(existing.record) };
+    const record: SyncRecord = {
+      id: crypto.randomUUID(),
+      connector: entry.name,
+      state: "queued",
+      phase: null,
+      request,
+      counts: emptyCounts(),
+      expandedGrants: 0,
+      warnings: [],
+      error: null,
+      phases: [],
+      createdAt: this.iso(),
+      startedAt: null,
+      endedAt: null,
+      durationMs: null,
+      c1zSyncId: null,
+      c1zBytes: null,
+      c1zAvailable: false,
+    };
+    let resolveDone!: (record: SyncRecord) => void;
+    const run: RunningSync = {
+      record,
+      events: [],
+      listeners: new Set(),
+      done: new Promise((resolve) => {
+        resolveDone = resolve;
+      }),
+      controller: new AbortController(),
+    };
+    this.running.set(entry.name, run);
+    const persisted = this.save(record);
+    persisted
+      .then(() => this.execute(entry, run, requestId))
+      .catch(() => undefined)
+      .finally(() => {
+        this.running.delete(entry.name);
+        resolveDone(structuredClone(run.record));
+      });
+    return { started: true, record: structuredClone(record), persisted, done: run.done };
+  }
+
+  private emit(run: RunningSync, event: SyncEvent["event"], data: unknown): void {
+    const last = run.events.at(-1);
+    const item: SyncEvent = { seq: (last?.seq ?? 0) + 1, event, data };
+    // Progress is frequent: a late subscriber only needs the newest one.
+    if (event === "progress" && last?.event === "progress") run.events[run.events.length - 1] = item;
+    else run.events.push(item);
+    for (const listener of run.listeners) listener(item);
+  }
+
+  private onProgress(run: RunningSync, event: ProgressEvent): void {
+    const { record } = run;
+    const { type, ...rest } = event;
+    const data: Record<string, unknown> = rest;
+    const at = this.iso(event.at);
+    switch (event.type) {
+      case "phase":
+        record.phase = event.phase;
+        record.phases.push({ phase: event.phase, at });
+        void this.save(record);
+        break;
+      case "progress":
+        record.counts = { ...event.written };
+        break;
+      case "warning":
+        if (record.warnings.length < MAX_WARNINGS_KEPT)
+          record.warnings.push(this.options.redactor.redact(event.message));
+        break;
+      case "retry":
+        data.reason = this.options.redactor.redact(event.reason);
+        break;
+    }
+    this.emit(run, type, { ...data, at });
+  }
+
+  private async latestC1z(connector: string): Promise<Uint8Array | undefined> {
+    for (const record of await this.options.state.listSyncs(connector)) {
+      if (record.state === "succeeded" && record.c1zAvailable) {
+        const bytes = await this.options.state.getC1z(connector, record.id);
+        if (bytes) return bytes;
+      }
+    }
+    return undefined;
+  }
+
+  private async execute(entry: ConnectorEntry, run: RunningSync, requestId: string): Promise<void> {
+    const { record } = run;
+    const { clock, redactor, state } = this.options;
+    const log = makeLogger(this.options.sink, redactor, clock.now, {
+      requestId,
+      syncId: record.id,
+      connector: entry.name,
+    });
+    let store: C1zWriter | undefined;
+    let connected: ConnectedPlugin | undefined;
+    const started = clock.now();
+    record.state = "running";
+    record.startedAt = this.iso(started);
+    void this.save(record);
+    log.info("sync started");
+    try {
+      const base = await this.latestC1z(entry.name);
+      store = base ? await openC1z(base) : await createC1z();
+      connected = await connectPlugin(entry.plugin, entry.config, {
+        log,
+        fetch: retryingFetch({ now: clock.now }),
+        signal: run.controller.signal,
+        state: pluginStateStore(state, entry.name),
+      });
+      const request = record.request;
+      const result: SyncResult = await runSync({
+        plugin: entry.plugin,
+        client: connected.client,
+        store,
+        resourceTypeIds: request.resourceTypes,
+        targetResources: request.targetResources?.map((r) => resourceId(r.resourceType, r.resource)),
+        resourcesOnly: request.skipEntitlementsAndGrants,
+        skipGrants: request.skipGrants,
+        skipExpansion: request.skipExpansion,
+        skipFullSync: request.skipFullSync,
+        workers: request.workers,
+        clock,
+        signal: run.controller.signal,
+        log,
+        onProgress: (event) => this.onProgress(run, event),
+      });
+      const bytes = store.toBytes();
+      await state.putC1z(entry.name, record.id, bytes);
+      record.state = "succeeded";
+      record.counts = { ...result.written };
+      record.expandedGrants = result.expandedGrants;
+      record.warnings = result.warnings.slice(0, MAX_WARNINGS_KEPT).map((w) => redactor.redact(w));
+      record.c1zSyncId = result.syncId;
+      record.c1zBytes = bytes.length;
+      record.c1zAvailable = true;
+    } catch (error) {
+      record.state = "failed";
+      record.error = {
+        title: "Sync failed",
+        detail: redactor.redact(error instanceof Error ? error.message : String(error)),
+      };
+    } finally {
+      await connected?.close().catch(() => undefined);
+      store?.close();
+    }
+    const ended = clock.now();
+    record.endedAt = this.iso(ended);
+    record.durationMs = ended - started;
+    await this.save(record);
+    if (record.state === "succeeded") {
+      await this.prune(entry.name);
+      this.options.onSucceeded?.(entry.name);
+      log.info("sync succeeded", { counts: record.counts, durationMs: record.durationMs });
+    } else {
+      log.error("sync failed", { error: record.error?.detail });
+    }
+    this.emit(run, "result", structuredClone(record));
+  }
+
+  private async prune(connector: string): Promise<void> {
+    const keep = this.options.keepC1z ?? 3;
+    const withFiles = (await this.options.state.listSyncs(connector)).filter((r) => r.c1zAvailable);
+    for (const old of withFiles.slice(keep)) {
+      await this.options.state.deleteC1z(connector, old.id);
+      old.c1zAvailable = false;
+      await this.save(old);
+    }
+  }
+}
