@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { type C1zOptions, openC1z } from "./open.ts";
 import type { SqliteC1zStore } from "./sqlite-store.ts";
@@ -14,7 +13,8 @@ export async function readC1zFile(path: string, options: C1zOptions = {}): Promi
  * temp file is removed and `path` is left exactly as it was.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const temp = `${path}.tmp-${suffix}`;
   try {
     const handle = await open(temp, "wx", 0o644);
     try {

@@ -8,6 +8,7 @@ export {
   encodeC1z,
 } from "./envelope.ts";
 export { C1zError, type C1zErrorCode } from "./errors.ts";
+export { readC1zFile, writeC1zFile, writeFileAtomic } from "./file.ts";
 export { isKsuid, ksuidTimestamp, newKsuid } from "./ksuid.ts";
 export { type C1zOptions, createC1z, openC1z, openSqlite } from "./open.ts";
 export { V1_DDL, V1_TABLES } from "./schema.ts";

@@ -32,6 +32,15 @@ import { goLocalTime } from "./time.ts";
 const MAX_PAGE_SIZE = 10_000;
 const UNFINISHED_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_KEEP_SYNCS = 2;
+const SYNC_SCOPED_TABLES = [
+  "v1_resource_types",
+  "v1_resources",
+  "v1_entitlements",
+  "v1_grants",
+  "v1_assets",
+  "v1_connector_sessions",
+  "v1_sync_runs",
+];
 
 export interface StoreOptions {
   /** Epoch milliseconds; time columns are written in Go's local zone-less layout. */
@@ -176,43 +185,42 @@ export class SqliteC1zStore implements C1zWriter {
   }
 
   /**
-   * Go's retention: keep the newest `keep` finished full syncs (one fewer while a sync is
-   * open), drop partial/resources_only syncs that ended before the oldest kept full sync,
-   * keep only the latest diff sync of each kind; then VACUUM.
+   * Go's retention (`SelectSyncsToDelete`): keep the newest `keep` finished full syncs (one
+   * fewer while a sync is open); drop partial/resources_only syncs that ended before the
+   * oldest kept full sync started; with more than two diff syncs keep only the latest and
+   * its linked partner. Unfinished syncs are never touched. Then VACUUM.
    */
   cleanup(keep = DEFAULT_KEEP_SYNCS): void {
-    const limit = Math.max(0, this.current ? keep - 1 : keep);
-    const finished = this.stmt(
-      "select sync_id, sync_type, ended_at from v1_sync_runs where ended_at is not null order by ended_at desc, sync_id desc",
-    ).all();
-    const fulls = finished.filter((row) => row.sync_type === "full");
-    const doomed = new Set(fulls.slice(limit).map((row) => String(row.sync_id)));
-    const oldestKept = fulls.slice(0, limit).at(-1)?.ended_at;
-    const seenDiff = new Set<string>();
-    for (const row of finished) {
-      const type = String(row.sync_type);
-      if ((type === "partial" || type === "resources_only") && oldestKept !== undefined) {
-        if (String(row.ended_at) < String(oldestKept)) doomed.add(String(row.sync_id));
-      } else if (type === "partial_upserts" || type === "partial_deletions") {
-        if (seenDiff.has(type)) doomed.add(String(row.sync_id));
-        seenDiff.add(type);
+    const limit = this.current && keep > 0 ? keep - 1 : keep;
+    const runs = this.stmt(
+      "select sync_id, sync_type, started_at, ended_at, linked_sync_id from v1_sync_runs where ended_at is not null order by id",
+    )
+      .all()
+      .filter((row) => row.sync_id !== this.current);
+    const isPartial = (row: SqlRow) => row.sync_type === "partial" || row.sync_type === "resources_only";
+    const isDiff = (row: SqlRow) => row.sync_type === "partial_upserts" || row.sync_type === "partial_deletions";
+    const fulls = runs.filter((row) => !isPartial(row) && !isDiff(row));
+    const partials = runs.filter(isPartial);
+    const diffs = runs.filter(isDiff);
+    const doomed = new Set<string>();
+    if (fulls.length > limit) {
+      const overflow = fulls.length - limit;
+      for (const row of fulls.slice(0, overflow)) doomed.add(String(row.sync_id));
+      const cutoff = fulls[this.current ? overflow - 1 : overflow];
+      if (cutoff) {
+        for (const row of partials)
+          if (String(row.ended_at) < String(cutoff.started_at)) doomed.add(String(row.sync_id));
       }
     }
-    doomed.delete(this.current ?? "");
+    if (diffs.length > 2) {
+      const latest = diffs[diffs.length - 1];
+      const kept = new Set([String(latest.sync_id), String(latest.linked_sync_id ?? "")]);
+      for (const row of diffs) if (!kept.has(String(row.sync_id))) doomed.add(String(row.sync_id));
+    }
     if (doomed.size > 0) {
       this.db.transaction(() => {
         for (const syncId of doomed) {
-          for (const table of [
-            "v1_resource_types",
-            "v1_resources",
-            "v1_entitlements",
-            "v1_grants",
-            "v1_assets",
-            "v1_connector_sessions",
-            "v1_sync_runs",
-          ]) {
-            this.stmt(`delete from ${table} where sync_id = ?`).run(syncId);
-          }
+          for (const table of SYNC_SCOPED_TABLES) this.stmt(`delete from ${table} where sync_id = ?`).run(syncId);
         }
       });
     }
@@ -528,6 +536,7 @@ export class SqliteC1zStore implements C1zWriter {
     return this.computeStats(resolved);
   }
 
+  /** Go's slow path of `stats`: resources counted per known resource type (zeros kept). */
   private computeStats(syncId: string | undefined): SyncStats {
     const where = syncId === undefined ? "" : " where sync_id = ?";
     const args = syncId === undefined ? [] : [syncId];
@@ -535,23 +544,34 @@ export class SqliteC1zStore implements C1zWriter {
       Number(this.stmt(`select count(*) as n from ${table}${where}`).get(...args)?.n ?? 0);
     const byType = (table: string) => {
       const out: Record<string, number> = {};
-      for (const row of this.stmt(
-        `select resource_type_id as t, count(*) as n from ${table}${where} group by resource_type_id order by resource_type_id`,
-      ).all(...args)) {
-        out[String(row.t)] = Number(row.n);
-      }
+      const sql = `select resource_type_id as t, count(*) as n from ${table}${where} group by resource_type_id`;
+      for (const row of this.stmt(sql).all(...args)) out[String(row.t)] = Number(row.n);
       return out;
     };
-    return {
-      resource_types: count("v1_resource_types"),
-      resources: count("v1_resources"),
-      entitlements: count("v1_entitlements"),
-      grants: count("v1_grants"),
-      resources_by_resource_type: byType("v1_resources"),
-      grants_by_resource_type: byType("v1_grants"),
-      entitlements_by_resource_type: byType("v1_entitlements"),
+    const typeIds = this.stmt(`select external_id from v1_resource_types${where}`)
+      .all(...args)
+      .map((row) => String(row.external_id));
+    const resourceCounts = byType("v1_resources");
+    const resourcesByType: Record<string, number> = {};
+    let resources = 0;
+    for (const id of typeIds) {
+      resourcesByType[id] = resourceCounts[id] ?? 0;
+      resources += resourcesByType[id];
+    }
+    const stats: SyncStats = {
+      resource_types: typeIds.length,
+      resources,
+      resources_by_resource_type: resourcesByType,
       assets: count("v1_assets"),
     };
+    const syncType = syncId === undefined ? undefined : this.getSync(syncId)?.syncType;
+    if (syncType !== "resources_only") {
+      stats.entitlements_by_resource_type = byType("v1_entitlements");
+      stats.grants_by_resource_type = byType("v1_grants");
+      stats.entitlements = Object.values(stats.entitlements_by_resource_type).reduce((a, b) => a + b, 0);
+      stats.grants = Object.values(stats.grants_by_resource_type).reduce((a, b) => a + b, 0);
+    }
+    return stats;
   }
 
   // ---- bytes ----
