@@ -3,6 +3,7 @@ import type { Server } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { LogLine } from "../src/http/log.ts";
+import type { AppEnv } from "../src/http/route.ts";
 import type { Clock } from "../src/sync/types.ts";
 
 export interface Transport {
@@ -12,18 +13,18 @@ export interface Transport {
 }
 
 /** `app.request`: the app in process, no socket. */
-export function inProcess(app: Hono<never> | Hono): Transport {
+export function inProcess(app: Hono<AppEnv>): Transport {
   return {
     name: "app.request",
-    request: async (path, init) => (app as Hono).request(path, init),
+    request: async (path, init) => app.request(path, init),
     close: async () => {},
   };
 }
 
 /** The app behind @hono/node-server on an ephemeral port, driven with fetch. */
-export async function overSocket(app: Hono<never> | Hono): Promise<Transport & { baseUrl: string }> {
+export async function overSocket(app: Hono<AppEnv>): Promise<Transport & { baseUrl: string }> {
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const s = serve({ fetch: (app as Hono).fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
       resolve({ server: s, port: info.port }),
     );
   });
