@@ -138,10 +138,9 @@ export function locateSingleFrame(data: Uint8Array): FrameInfo {
   let frame: FrameInfo | undefined;
   while (i < data.length) {
     if (data.length - i < 4) {
-      throw new ZstdError(
-        "trailing-bytes",
-        `${data.length - i} trailing byte(s) after the zstd ${frame ? "frame" : "data"} at offset ${i}`,
-      );
+      if (!frame)
+        throw new ZstdError("truncated", `zstd data ends after ${data.length} byte(s), inside the frame magic`);
+      throw new ZstdError("trailing-bytes", `${data.length - i} trailing byte(s) after the zstd frame at offset ${i}`);
     }
     const magic = u32le(data, i);
     if (isSkippableMagic(magic)) {

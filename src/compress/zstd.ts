@@ -1,4 +1,4 @@
-import { Decompress, decompress as fzstdDecompress } from "fzstd";
+import { Decompress } from "fzstd";
 import { nativeZstd } from "#zstd-native";
 import { ZstdError } from "./errors.ts";
 import { type FrameInfo, locateSingleFrame, readFrameInfo } from "./frame.ts";
@@ -81,14 +81,22 @@ export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8
       `decoded size is at least ${frame.minContentSize} bytes, over the cap ${maxDecoded}`,
     );
   }
+  const declared = frame.contentSize;
+  if (declared !== undefined && (declared < frame.minContentSize || declared > frame.maxContentSize)) {
+    throw new ZstdError(
+      "corrupt-zstd",
+      `zstd frame declares ${declared} content bytes but its blocks hold ${frame.minContentSize === frame.maxContentSize ? frame.minContentSize : `${frame.minContentSize}..${frame.maxContentSize}`}`,
+    );
+  }
   const bytes = data.subarray(frame.start, frame.end);
-  const bounded = frame.contentSize !== undefined || frame.maxContentSize <= maxDecoded;
   let content: Uint8Array;
   try {
-    if (bounded) {
-      content = nativeZstd ? nativeZstd.decompress(bytes, maxDecoded) : fzstdDecompress(bytes);
+    if (nativeZstd && (declared !== undefined || frame.maxContentSize <= maxDecoded)) {
+      content = nativeZstd.decompress(bytes, Math.min(maxDecoded, declared ?? maxDecoded));
+    } else if (declared === undefined) {
+      content = streamWithCap(bytes, maxDecoded, "too-large");
     } else {
-      content = streamWithCap(bytes, maxDecoded);
+      content = streamWithCap(bytes, declared, "corrupt-zstd");
     }
   } catch (error) {
     if (error instanceof ZstdError) throw error;
@@ -123,12 +131,20 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, "0")}`;
 }
 
-function streamWithCap(frame: Uint8Array, maxDecoded: number): Uint8Array {
+/** fzstd's streaming decoder, stopped as soon as the output passes `limit`. */
+function streamWithCap(frame: Uint8Array, limit: number, code: "too-large" | "corrupt-zstd"): Uint8Array {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const stream = new Decompress((chunk) => {
     total += chunk.length;
-    if (total > maxDecoded) throw new ZstdError("too-large", `decoded size exceeds the cap ${maxDecoded}`);
+    if (total > limit) {
+      throw new ZstdError(
+        code,
+        code === "too-large"
+          ? `decoded size exceeds the cap ${limit}`
+          : `zstd frame decodes to more than its declared ${limit} content bytes`,
+      );
+    }
     chunks.push(chunk.slice());
   });
   stream.push(frame, true);

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { hasTool, pseudoRandom, run } from "./test-tools.ts";
+import { xxh64Hex, zstdContentChecksum } from "./xxh64.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+describe("xxh64", () => {
+  it("matches the published XXH64 test values", () => {
+    // Reference values from the xxHash project and the python-xxhash documentation.
+    expect(xxh64Hex(text(""))).toBe("ef46db3751d8e999");
+    expect(xxh64Hex(text("a"))).toBe("d24ec4f1a98c6e5b");
+    expect(xxh64Hex(text("abc"))).toBe("44bc2cf5ad770999");
+    expect(xxh64Hex(text("Nobody inspects the spammish repetition"))).toBe("fbcea83c8a378bf1");
+  });
+
+  it.skipIf(!hasTool("zstd"))("equals the content checksum the zstd CLI writes, for every tail length", () => {
+    for (const length of [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 31, 32, 33, 63, 64, 65, 100, 1000, 65_537, 300_001]) {
+      const data = pseudoRandom(length, length + 7);
+      const frame = run("zstd", ["-q", "--check", "-c"], data);
+      const stored = new DataView(frame.buffer, frame.byteOffset + frame.length - 4, 4).getUint32(0, true);
+      expect(zstdContentChecksum(data), `length ${length}`).toBe(stored);
+    }
+  });
+});
