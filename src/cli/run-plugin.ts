@@ -1,0 +1,280 @@
+/**
+ * `baton-edge <plugin> [flags]`: what a `baton-<app>` binary does — a sync into
+ * `--file`, or one provisioning operation resolved from it — plus the
+ * `capabilities` and `config` subcommands.
+ */
+import { createC1z, openC1z } from "../c1z/index.ts";
+import { resourceId } from "../model/builders.ts";
+import type { ResourceId } from "../model/types.ts";
+import { capabilitiesJson } from "../plugins/capabilities.ts";
+import {
+  ConfigError,
+  checkRelations,
+  describeField,
+  type ResolvedValues,
+  resolveConfig,
+  resolveFieldValues,
+} from "../plugins/config.ts";
+import { configSchemaJson } from "../plugins/config-schema.ts";
+import { connectPlugin } from "../plugins/connect.ts";
+import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import { configFields } from "../plugins/fields.ts";
+import {
+  createAccount,
+  deleteResource,
+  grantEntitlement,
+  type ProvisionTarget,
+  revokeGrant,
+  rotateCredentials,
+} from "../provision/index.ts";
+import { runSync } from "../sync/index.ts";
+import { loadC1zSource, saveC1z } from "../upload/index.ts";
+import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
+import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
+import { pluginHelp } from "./help.ts";
+import { type CliIO, EXIT_OK } from "./io.ts";
+import { createLogger, type LogFormat, type LogLevel } from "./logger.ts";
+import { progressLine } from "./progress.ts";
+import type { ConfigFile } from "./settings.ts";
+import { fileStateStore, stateFilePath } from "./state-file.ts";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"];
+const LOG_FORMATS = ["json", "console"];
+
+function runFlagSpecs(plugin: AnyPlugin): { pluginFlags: FlagSpec[]; all: FlagSpec[] } {
+  const pluginFlags = configFields(plugin.config).map(fieldFlag);
+  for (const spec of pluginFlags) {
+    if (RUN_FLAGS.some((standard) => standard.name === spec.name)) {
+      throw new ConfigError(`plugin ${plugin.name}: config field flag --${spec.name} clashes with a baton-edge flag`);
+    }
+  }
+  return { pluginFlags, all: [...RUN_FLAGS, ...pluginFlags] };
+}
+
+function pick(values: ResolvedValues, name: string): string | undefined {
+  const value = values.values[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** `type:id`, or a Baton id `bid:r:[parentType/parentId/]type/id` with `\` escapes. */
+export function parseResourceRef(ref: string): ResourceId {
+  const describe = "--sync-resources ($BATON_SYNC_RESOURCES)";
+  if (ref.startsWith("bid:r:")) {
+    const parts: string[] = [""];
+    const body = ref.slice(6);
+    for (let i = 0; i < body.length; i++) {
+      if (body[i] === "\\" && i + 1 < body.length) parts[parts.length - 1] += body[++i];
+      else if (body[i] === "/") parts.push("");
+      else parts[parts.length - 1] += body[i];
+    }
+    if ((parts.length !== 2 && parts.length !== 4) || parts.some((p) => p === "")) {
+      throw new ConfigError(`invalid value for ${describe}: "${ref}" is not a resource Baton id`);
+    }
+    return resourceId(parts.at(-2)!, parts.at(-1)!);
+  }
+  const colon = ref.indexOf(":");
+  if (colon <= 0 || colon === ref.length - 1) {
+    throw new ConfigError(`invalid value for ${describe}: "${ref}" must be type:id or bid:r:type/id`);
+  }
+  return resourceId(ref.slice(0, colon), ref.slice(colon + 1));
+}
+
+export async function runPluginCommand(
+  plugin: AnyPlugin,
+  argv: readonly string[],
+  io: CliIO,
+  configFile: ConfigFile,
+): Promise<number> {
+  if (argv[0] === "capabilities" || argv[0] === "config") {
+    const rest = parseArgs(argv.slice(1), [RUN_FLAGS.find((f) => f.name === "help")!]);
+    if (rest.positionals.length > 0) throw new UsageError(`unexpected argument "${rest.positionals[0]}"`);
+    const json = argv[0] === "capabilities" ? capabilitiesJson(plugin) : configSchemaJson(plugin);
+    io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const { pluginFlags, all } = runFlagSpecs(plugin);
+  const parsed = parseArgs(argv, all);
+  if (parsed.flags.help === true) {
+    io.stdout(pluginHelp(plugin, pluginFlags, RUN_FLAGS));
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`unknown command "${parsed.positionals[0]}" for "baton-edge ${plugin.name}"`);
+  }
+  const sources = { flags: parsed.flags, env: io.env, file: configFile.values };
+  const standardFields = RUN_FLAGS.filter((spec) => spec.name !== "help").map(flagField);
+  const standard = resolveFieldValues(standardFields, sources);
+  checkRelations(RUN_RELATIONS, standardFields, standard);
+  const oneOf = (name: string, allowed: string[]) => {
+    const value = pick(standard, name);
+    if (value !== undefined && !allowed.includes(value)) {
+      const field = standardFields.find((f) => f.name === name)!;
+      throw new ConfigError(
+        `invalid value for ${describeField(field)}: "${value}" is not one of ${allowed.join(", ")}`,
+      );
+    }
+    return value;
+  };
+  const level = (oneOf("log-level", LOG_LEVELS) ?? "info") as LogLevel;
+  const format = (oneOf("log-format", LOG_FORMATS) ?? (io.stderrIsTTY ? "console" : "json")) as LogFormat;
+  const workers = standard.values.workers as number;
+  if (workers < -1) throw new ConfigError("invalid value for --workers ($BATON_WORKERS): must be -1, 0 or more");
+  if (standard.values["skip-grants"] === true && !standard.values["sync-resources"]) {
+    throw new ConfigError("--skip-grants ($BATON_SKIP_GRANTS) needs --sync-resources ($BATON_SYNC_RESOURCES)");
+  }
+  const targetResources = ((standard.values["sync-resources"] as string[] | undefined) ?? []).map(parseResourceRef);
+  const resolved = resolveConfig(plugin, sources);
+
+  const progress = io.stderrIsTTY ? progressLine((text) => io.stderr(text)) : undefined;
+  const log = createLogger({
+    level,
+    format,
+    write: (line) => io.stderr(`${line}\n`),
+    beforeWrite: () => progress?.clear(),
+  });
+  const file = pick(standard, "file") ?? "sync.c1z";
+  const statePath = stateFilePath(file, plugin.name, io.cwd);
+  const connected = await connectPlugin(plugin, resolved.config, {
+    log,
+    state: statePath ? fileStateStore(statePath) : undefined,
+  });
+  try {
+    const oneShot = await runOneShot(connected, standard, file, log);
+    if (oneShot !== undefined) return oneShot;
+    const existing = await loadC1zSource(file, { env: io.env });
+    const store = existing ? await openC1z(existing) : await createC1z();
+    try {
+      log.info("sync starting", { plugin: plugin.name, file });
+      const result = await runSync({
+        plugin,
+        client: connected.client,
+        store,
+        log,
+        resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
+        targetResources: targetResources.length ? targetResources : undefined,
+        resourcesOnly: standard.values["skip-entitlements-and-grants"] === true,
+        skipGrants: standard.values["skip-grants"] === true,
+        skipFullSync: standard.values["skip-full-sync"] === true,
+        workers,
+        onProgress: progress?.onProgress,
+      });
+      progress?.clear();
+      // Only a finished sync is written; the previous file stays as it was on any failure.
+      const saved = await saveC1z(file, store.toBytes(), { env: io.env });
+      log.info("sync finished", {
+        syncId: result.syncId,
+        syncType: result.syncType,
+        resumed: result.resumed,
+        resourceTypes: result.written.resourceTypes,
+        resources: result.written.resources,
+        entitlements: result.written.entitlements,
+        grants: result.written.grants,
+        expandedGrants: result.expandedGrants,
+        warnings: result.warnings.length,
+        file: saved.destination,
+        bytes: saved.bytes,
+      });
+      return EXIT_OK;
+    } finally {
+      progress?.clear();
+      store.close();
+    }
+  } finally {
+    await connected.close();
+  }
+}
+
+/** Runs the one-shot operation the flags ask for, if any (they imply --provisioning, as in Baton). */
+async function runOneShot(
+  target: ProvisionTarget,
+  standard: ResolvedValues,
+  file: string,
+  log: Logger,
+): Promise<number | undefined> {
+  const grantEntitlementId = pick(standard, "grant-entitlement");
+  const revoke = pick(standard, "revoke-grant");
+  const login = pick(standard, "create-account-login");
+  const deleteId = pick(standard, "delete-resource");
+  const rotateId = pick(standard, "rotate-credentials");
+  if (grantEntitlementId || revoke) {
+    const bytes = await loadC1zSource(file);
+    if (!bytes) throw new ConfigError(`--file ($BATON_FILE): ${file} does not exist; run a sync first`);
+    const reader = await openC1z(bytes);
+    try {
+      if (grantEntitlementId) {
+        const result = await grantEntitlement(target, reader, {
+          entitlementId: grantEntitlementId,
+          principalId: pick(standard, "grant-principal")!,
+          principalType: pick(standard, "grant-principal-type")!,
+        });
+        log.info(result.status === "already-exists" ? "grant already exists (GrantAlreadyExists)" : "grant created", {
+          entitlement: grantEntitlementId,
+          principal: `${pick(standard, "grant-principal-type")}:${pick(standard, "grant-principal")}`,
+          grants: result.grants.map((grant) => grant.id),
+        });
+      } else {
+        const result = await revokeGrant(target, reader, { grantId: revoke! });
+        log.info(
+          result.status === "already-revoked" ? "grant already revoked (GrantAlreadyRevoked)" : "grant revoked",
+          {
+            grant: revoke,
+          },
+        );
+      }
+    } finally {
+      reader.close();
+    }
+    return EXIT_OK;
+  }
+  if (login) {
+    const profileText = pick(standard, "create-account-profile");
+    let profile: Record<string, unknown> | undefined;
+    if (profileText) {
+      try {
+        profile = JSON.parse(profileText) as Record<string, unknown>;
+      } catch {
+        throw new ConfigError("invalid value for --create-account-profile ($BATON_CREATE_ACCOUNT_PROFILE): not JSON");
+      }
+      if (typeof profile !== "object" || profile === null || Array.isArray(profile)) {
+        throw new ConfigError(
+          "invalid value for --create-account-profile ($BATON_CREATE_ACCOUNT_PROFILE): must be a JSON object",
+        );
+      }
+    }
+    const result = await createAccount(target, {
+      login,
+      email: pick(standard, "create-account-email"),
+      profile,
+      resourceType: pick(standard, "create-account-resource-type"),
+    });
+    // Credentials are returned once and never printed, as Baton's local runner does not print them either.
+    log.info(result.status === "already-exists" ? "account already exists" : `account ${result.status}`, {
+      login,
+      resource: result.resource?.id ? `${result.resource.id.resourceType}:${result.resource.id.resource}` : undefined,
+      credentials: result.credentials.length,
+    });
+    return EXIT_OK;
+  }
+  if (deleteId) {
+    const result = await deleteResource(target, {
+      resourceId: deleteId,
+      resourceType: pick(standard, "delete-resource-type")!,
+    });
+    log.info(result.status === "already-deleted" ? "resource already deleted" : "resource deleted", {
+      resource: `${pick(standard, "delete-resource-type")}:${deleteId}`,
+    });
+    return EXIT_OK;
+  }
+  if (rotateId) {
+    const result = await rotateCredentials(target, {
+      resourceId: rotateId,
+      resourceType: pick(standard, "rotate-credentials-type")!,
+    });
+    log.info("credentials rotated", {
+      resource: `${pick(standard, "rotate-credentials-type")}:${rotateId}`,
+      credentials: result.credentials.length,
+    });
+    return EXIT_OK;
+  }
+  return undefined;
+}
