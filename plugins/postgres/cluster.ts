@@ -7,7 +7,7 @@ import type { Entitlement, Grant, Resource } from "../../src/model/types.ts";
 import type { Page, PluginContext, ResourceTypeDefinition, SyncCallContext } from "../../src/plugins/contract.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { CLUSTER_ID, PAGE_SIZE, parseOid, principalTypes, resourceTypes, roleId, slugOf, T } from "./model.ts";
+import { CLUSTER_ID, parseOid, principalTypes, resourceTypes, roleId, slugOf, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { findRole, principalRole } from "./roles.ts";
 import { decodeToken, nextToken } from "./token.ts";
@@ -65,9 +65,9 @@ export const cluster: ResourceTypeDefinition<PgClient> = {
       (sql) => sql<AttributeRow[]>`
         select oid::text as oid, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb from pg_roles
         where (rolsuper or rolcreaterole or rolcreatedb) and oid > ${after}::oid
-        order by oid limit ${PAGE_SIZE + 1}`,
+        order by pg_roles.oid limit ${ctx.client.settings.pageSize + 1}`,
     );
-    const page = nextToken(rows, PAGE_SIZE, (row) => row.oid);
+    const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.oid);
     const items: Grant[] = [];
     for (const row of page.rows) {
       for (const slug of Object.keys(ATTRIBUTES) as Attribute[]) {

@@ -69,6 +69,17 @@ export const postgresConfig = v.object({
       v.metadata({ description: "Seconds to wait for a connection (default 10)" }),
     ),
   ),
+  pageSize: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      v.maxValue(10000),
+      v.metadata({
+        description: "Catalog rows per page when listing roles, members, schemas and relations (default 100)",
+      }),
+    ),
+  ),
 });
 
 export type PostgresConfig = v.InferOutput<typeof postgresConfig>;
@@ -85,6 +96,7 @@ export interface ConnectionSettings {
   sslmode: SslMode;
   caCert?: string;
   connectTimeout: number;
+  pageSize: number;
   includeDatabases: string[];
   excludeDatabases: string[];
   /** Strings error messages must never contain. */
@@ -167,6 +179,7 @@ export function resolveConnection(config: PostgresConfig): ConnectionSettings {
     sslmode: sslmode as SslMode,
     caCert: config.caCert,
     connectTimeout: config.connectTimeout ?? 10,
+    pageSize: config.pageSize ?? 100,
     includeDatabases: include,
     excludeDatabases: exclude,
     secrets: [password, config.dsn].filter((s): s is string => typeof s === "string" && s.length > 0),

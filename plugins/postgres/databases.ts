@@ -13,7 +13,7 @@ import {
 import type { PgClient } from "./client.ts";
 import { databaseSelected } from "./config.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { PAGE_SIZE, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import { parseOid, resourceTypes, slugOf, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -47,9 +47,9 @@ export async function listDatabases(client: PgClient, pageToken: string): Promis
              pg_encoding_to_char(d.encoding) as encoding
       from pg_database d join pg_roles r on r.oid = d.datdba
       where d.datallowconn and not d.datistemplate and d.oid > ${after}::oid
-      order by d.oid limit ${PAGE_SIZE + 1}`,
+      order by d.oid limit ${client.settings.pageSize + 1}`,
   );
-  const page = nextToken(rows, PAGE_SIZE, (row) => row.oid);
+  const page = nextToken(rows, client.settings.pageSize, (row) => row.oid);
   const items = page.rows.filter((row) => databaseSelected(client.settings, row.datname));
   for (const row of items) client.rememberDatabase(row.oid, row.datname);
   return { items, nextPageToken: page.next };

@@ -74,8 +74,6 @@ export function parseDatabaseObjectId(id: string, what: string): { databaseOid: 
   return { databaseOid, oid };
 }
 
-export const PAGE_SIZE = 100;
-
 /** An entitlement's slug; stubs embedded in grants carry only the id. */
 export function slugOf(entitlement: { id: string; slug?: string } | undefined): string {
   if (!entitlement) return "";

@@ -15,7 +15,7 @@ import {
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { databaseObjectId, PAGE_SIZE, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import { databaseObjectId, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
 import { quoteQualified } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -118,10 +118,10 @@ function relationType(kind: Kind): ResourceTypeDefinition<PgClient> {
           from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_roles r on r.oid = c.relowner
           where c.relnamespace = ${schemaOid}::oid and c.relkind::text = any(${kind.relkinds})
             and c.oid > ${after}::oid
-          order by c.oid limit ${PAGE_SIZE + 1}`,
+          order by c.oid limit ${ctx.client.settings.pageSize + 1}`,
         databaseName,
       );
-      const page = nextToken(rows, PAGE_SIZE, (row) => row.oid);
+      const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.oid);
       return { items: page.rows.map((row) => relationResource(kind, databaseOid, row)), nextPageToken: page.next };
     },
     async entitlements(owner) {

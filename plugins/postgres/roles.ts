@@ -9,7 +9,7 @@ import type { Entitlement, Grant, Resource, ResourceId } from "../../src/model/t
 import type { Page, PluginContext, SyncCallContext } from "../../src/plugins/contract.ts";
 import type { PgClient, Sql } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { PAGE_SIZE, parseOid, principalTypes, roleId, T } from "./model.ts";
+import { parseOid, principalTypes, roleId, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -42,9 +42,9 @@ export async function listRoles(client: PgClient, canLogin: boolean, pageToken: 
     "listing roles",
     (sql) =>
       sql<RoleRow[]>`${selectRoles(sql)} where rolcanlogin = ${canLogin} and oid > ${after}::oid
-        order by oid limit ${PAGE_SIZE + 1}`,
+        order by pg_roles.oid limit ${client.settings.pageSize + 1}`,
   );
-  const page = nextToken(rows, PAGE_SIZE, (row) => row.oid);
+  const page = nextToken(rows, client.settings.pageSize, (row) => row.oid);
   return { items: page.rows.map(roleResource), nextPageToken: page.next };
 }
 
@@ -126,9 +126,9 @@ export async function roleMemberGrants(role: Resource, ctx: SyncCallContext<PgCl
       select m.member::text as member, r.rolcanlogin, r.rolinherit, m.admin_option
       from pg_auth_members m join pg_roles r on r.oid = m.member
       where m.roleid = ${oid}::oid and m.member > ${after}::oid
-      order by m.member limit ${PAGE_SIZE + 1}`,
+      order by m.member limit ${ctx.client.settings.pageSize + 1}`,
   );
-  const page = nextToken(rows, PAGE_SIZE, (row) => row.member);
+  const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.member);
   return {
     items: page.rows.map((row) => {
       const principal = roleId(row.member, row.rolcanlogin);

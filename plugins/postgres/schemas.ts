@@ -15,7 +15,7 @@ import {
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { databaseObjectId, PAGE_SIZE, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import { databaseObjectId, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -85,10 +85,10 @@ export const schema: ResourceTypeDefinition<PgClient> = {
         select n.oid::text as oid, n.nspname, n.nspowner::text as owner, r.rolcanlogin as ownercanlogin
         from pg_namespace n join pg_roles r on r.oid = n.nspowner
         where ${sql.unsafe(USER_SCHEMAS)} and n.oid > ${after}::oid
-        order by n.oid limit ${PAGE_SIZE + 1}`,
+        order by n.oid limit ${ctx.client.settings.pageSize + 1}`,
       databaseName,
     );
-    const page = nextToken(rows, PAGE_SIZE, (row) => row.oid);
+    const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.oid);
     return { items: page.rows.map((row) => schemaResource(databaseOid, databaseName, row)), nextPageToken: page.next };
   },
   async entitlements(owner) {
