@@ -85,8 +85,8 @@ export const V1_DDL: Record<V1Table, readonly string[]> = {
     principal_resource_type_id text not null,
     principal_resource_id text not null,
     external_id text not null,
-    expansion blob,
-    needs_expansion integer not null default 0,
+    expansion blob,                             -- Serialized GrantExpandable proto; NULL if grant is not expandable.
+    needs_expansion integer not null default 0, -- 1 if grant should be processed during expansion.
     data blob not null,
     sync_id text not null,
     discovered_at datetime not null
