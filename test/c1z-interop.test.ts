@@ -1,0 +1,298 @@
+/**
+ * baton-edge's c1z against independent tools: the zstd and sqlite3 command lines,
+ * protoc with our .proto files, the baton-sdk DDL (reference §2.2 and baton-sdk
+ * v0.7.27 itself), and baton-sdk v0.7.27's own reader (`pkg/dotc1z`) via the Go
+ * program in test/interop/go.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readC1zFile, writeFileAtomic } from "../src/c1z/file.ts";
+import { nativeEngine } from "../src/storage/index.ts";
+import { ourListing } from "./interop/our-listing.ts";
+import { SAMPLE_COUNTS, writeSample } from "./interop/sample.ts";
+import {
+  findCommand,
+  findProtoc,
+  goInterop,
+  goList,
+  goRun,
+  type Listing,
+  protocDecode,
+  referenceDir,
+  run,
+  runOk,
+  schemaRows,
+  sqlite3,
+  unknownFieldLines,
+  vectorsDir,
+  zstdDecompress,
+} from "./interop/tools.ts";
+
+const zstd = findCommand("zstd");
+const sqlite = findCommand("sqlite3");
+const protoc = findProtoc();
+const go = goInterop();
+for (const tool of [zstd, sqlite, protoc, go])
+  if (!tool.ok) console.warn(`c1z-interop: skipping checks: ${tool.reason}`);
+const hasNative = (await nativeEngine()) !== undefined;
+if (!hasNative) console.warn("c1z-interop: no native SQLite engine on this runtime; sql.js only");
+
+const work = mkdtempSync(path.join(tmpdir(), "c1z-interop-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The reference's §2.2 DDL block (baton-sdk HEAD), run by sqlite3 into an empty database. */
+function referenceSchema(sqliteBin: string): string[] {
+  const doc = readFileSync(path.join(referenceDir, "c1z-format.md"), "utf8");
+  const section = doc.slice(doc.indexOf("### 2.2 DDL"));
+  const block = /```sql\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error("reference c1z-format.md §2.2 has no sql block");
+  const db = path.join(work, "reference.db");
+  rmSync(db, { force: true });
+  runOk(sqliteBin, ["-bail", db], { input: block[1] });
+  return schemaRows(sqliteBin, db);
+}
+
+function dataHex(sqliteBin: string, dbFile: string, sql: string): Uint8Array[] {
+  return sqlite3(sqliteBin, dbFile, sql)
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => new Uint8Array(Buffer.from(line, "hex")));
+}
+
+/** protoc's text format escapes bytes C-style; this undoes it (octal, hex and the named escapes). */
+function unescapeProtoText(text: string): Uint8Array {
+  const out: number[] = [];
+  const named: Record<string, number> = { n: 10, r: 13, t: 9, '"': 34, "'": 39, "\\": 92, a: 7, b: 8, f: 12, v: 11 };
+  const utf8 = new TextEncoder();
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch !== "\\") {
+      out.push(...utf8.encode(ch));
+      continue;
+    }
+    const next = text[++i];
+    if (/[0-7]/.test(next)) {
+      let digits = next;
+      while (digits.length < 3 && /[0-7]/.test(text[i + 1])) digits += text[++i];
+      out.push(Number.parseInt(digits, 8));
+    } else if (next === "x") {
+      let digits = "";
+      while (digits.length < 2 && /[0-9a-fA-F]/.test(text[i + 1])) digits += text[++i];
+      out.push(Number.parseInt(digits, 16));
+    } else {
+      out.push(named[next] ?? next.charCodeAt(0));
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** Decodes every Any in protoc's output by its type URL, recursively; returns all texts. */
+function decodeWithAnys(tool: Parameters<typeof protocDecode>[0], typeName: string, bytes: Uint8Array): string[] {
+  const text = protocDecode(tool, typeName, bytes);
+  const texts = [text];
+  const anyPattern = /type_url: "type\.googleapis\.com\/([\w.]+)"\n\s*value: "((?:[^"\\]|\\.)*)"/g;
+  for (const match of text.matchAll(anyPattern)) {
+    texts.push(...decodeWithAnys(tool, match[1], unescapeProtoText(match[2])));
+  }
+  return texts;
+}
+
+const engines = [
+  { engine: "sqljs" as const, present: true },
+  { engine: "native" as const, present: hasNative },
+];
+
+describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, present }) => {
+  let file = "";
+  let bytes = new Uint8Array();
+  let dbFile = "";
+
+  beforeAll(async () => {
+    if (!present) return;
+    const store = await writeSample(engine);
+    bytes = store.toBytes();
+    store.close();
+    file = path.join(work, `ours-${engine}.c1z`);
+    await writeFileAtomic(file, bytes);
+    if (zstd.ok) {
+      dbFile = path.join(work, `ours-${engine}.db`);
+      writeFileSync(dbFile, zstdDecompress(zstd.value, bytes));
+    }
+  });
+
+  it.skipIf(!present || !zstd.ok)("is C1ZF\\0 and then exactly one valid zstd frame (zstd -t, zstd -l)", () => {
+    if (!zstd.ok) return;
+    expect(Buffer.from(bytes.subarray(0, 5)).toString("latin1")).toBe("C1ZF\0");
+    expect(run(zstd.value, ["-t", "-q"], { input: bytes.subarray(5) }).status).toBe(0);
+    const frameFile = path.join(work, `ours-${engine}.zst`);
+    writeFileSync(frameFile, bytes.subarray(5));
+    const listing = runOk(zstd.value, ["-lv", frameFile]).toString("utf8");
+    expect(listing).toMatch(/# Zstandard Frames: 1\b/);
+  });
+
+  it.skipIf(!present || !zstd.ok || !sqlite.ok)("passes sqlite3's PRAGMA integrity_check", () => {
+    if (!sqlite.ok) return;
+    expect(sqlite3(sqlite.value, dbFile, "PRAGMA integrity_check").trim()).toBe("ok");
+  });
+
+  it.skipIf(!present || !zstd.ok || !sqlite.ok)("has the sqlite_master of baton-sdk's DDL (reference §2.2)", () => {
+    if (!sqlite.ok) return;
+    expect(schemaRows(sqlite.value, dbFile)).toEqual(referenceSchema(sqlite.value));
+  });
+
+  it.skipIf(!present || !zstd.ok || !sqlite.ok || !go.ok)(
+    "has the sqlite_master baton-sdk v0.7.27 creates, plus only HEAD's documented additions",
+    () => {
+      if (!sqlite.ok || !zstd.ok) return;
+      const goFile = path.join(work, `go-fresh-for-${engine}.c1z`);
+      goRun(["create", goFile]);
+      const goDb = path.join(work, `go-fresh-for-${engine}.db`);
+      writeFileSync(goDb, zstdDecompress(zstd.value, readFileSync(goFile)));
+      // Reference §2.4: after v0.7.27 baton-sdk added these sync_runs columns and this grants index.
+      const headAdditions = (rows: string[]) =>
+        rows
+          .map((row) =>
+            row.startsWith("table v1_sync_runs ")
+              ? row.replace(
+                  /\)$/,
+                  ", grants_backfilled integer not null default 0, stats text, ingest_invariant_generation text not null default '', ingest_invariant_coverage text not null default '', ingest_invariant_mode text not null default '')",
+                )
+              : row,
+          )
+          .concat(
+            "index idx_grants_entitlement_sync_grant_v1 v1_grants: CREATE INDEX idx_grants_entitlement_sync_grant_v1 on v1_grants (entitlement_id, sync_id, id)",
+          )
+          .sort();
+      expect(schemaRows(sqlite.value, dbFile)).toEqual(headAdditions(schemaRows(sqlite.value, goDb)));
+    },
+  );
+
+  it.skipIf(!present || !zstd.ok || !sqlite.ok || !protoc.ok)(
+    "protoc decodes every data blob, Any payload and expansion with our .proto and finds no unknown field",
+    () => {
+      if (!sqlite.ok || !protoc.ok) return;
+      const tables: [string, string, number][] = [
+        ["c1.connector.v2.ResourceType", "select hex(data) from v1_resource_types", SAMPLE_COUNTS.resourceTypes],
+        ["c1.connector.v2.Resource", "select hex(data) from v1_resources", SAMPLE_COUNTS.resources],
+        ["c1.connector.v2.Entitlement", "select hex(data) from v1_entitlements", SAMPLE_COUNTS.entitlements],
+        ["c1.connector.v2.Grant", "select hex(data) from v1_grants", SAMPLE_COUNTS.grants],
+        ["c1.connector.v2.GrantExpandable", "select hex(expansion) from v1_grants where expansion is not null", 1],
+      ];
+      const anyTypes = new Set<string>();
+      for (const [typeName, sql, count] of tables) {
+        const blobs = dataHex(sqlite.value, dbFile, sql);
+        expect(blobs.length, typeName).toBe(count);
+        for (const blob of blobs) {
+          for (const text of decodeWithAnys(protoc.value, typeName, blob)) {
+            expect(unknownFieldLines(text), `${typeName}:\n${text}`).toEqual([]);
+            for (const m of text.matchAll(/type\.googleapis\.com\/([\w.]+)/g)) anyTypes.add(m[1]);
+          }
+        }
+      }
+      // Every kind of annotation the sample carries was decoded by protoc.
+      expect([...anyTypes].sort()).toEqual(
+        [
+          "c1.connector.v2.AppTrait",
+          "c1.connector.v2.ChildResourceType",
+          "c1.connector.v2.GrantMetadata",
+          "c1.connector.v2.GroupTrait",
+          "c1.connector.v2.RoleTrait",
+          "c1.connector.v2.SecretTrait",
+          "c1.connector.v2.SkipEntitlementsAndGrants",
+          "c1.connector.v2.UserTrait",
+        ].sort(),
+      );
+      const grantText = protocDecode(
+        protoc.value,
+        "c1.connector.v2.GrantExpandable",
+        dataHex(sqlite.value, dbFile, "select hex(expansion) from v1_grants where expansion is not null")[0],
+      );
+      expect(grantText).toContain('entitlement_ids: "group:eng:member"');
+      expect(grantText).toContain('resource_type_ids: "user"');
+    },
+  );
+
+  it.skipIf(!present || !go.ok)("is listed by baton-sdk's reader exactly as by ours", async () => {
+    const theirs = goList(file);
+    const store = await readC1zFile(file);
+    const ours = ourListing(store);
+    store.close();
+    expect(theirs).toEqual(ours);
+    expect(theirs.resourceTypes).toHaveLength(SAMPLE_COUNTS.resourceTypes);
+    expect(theirs.resources).toHaveLength(SAMPLE_COUNTS.resources);
+    expect(theirs.entitlements).toHaveLength(SAMPLE_COUNTS.entitlements);
+    expect(theirs.grants).toHaveLength(SAMPLE_COUNTS.grants);
+    expect(theirs.syncs).toEqual([expect.objectContaining({ type: "full", finished: true })]);
+    // baton v0.7.27 dereferences these directly, and resolves every Any for `-o json`.
+    for (const g of theirs.grants) {
+      expect([g.entitlementId, g.entitlementResource, g.principal]).not.toContain(null);
+      expect(g.annotations.filter((name) => name.startsWith("?"))).toEqual([]);
+      expect(g.annotations).not.toContain("c1.connector.v2.GrantExpandable");
+    }
+    for (const r of [...theirs.resources, ...theirs.resourceTypes]) {
+      expect(r.annotations.filter((name) => name.startsWith("?"))).toEqual([]);
+    }
+    expect(theirs.resources.find((r) => r.resource === "p-1")).toMatchObject({
+      parentResourceType: "app",
+      parentResource: "crm",
+    });
+    expect(theirs.expandable).toEqual([
+      {
+        grantId: "group:admins:member:group:eng",
+        sourceEntitlementIds: ["group:eng:member"],
+        shallow: false,
+        resourceTypeIds: ["user"],
+      },
+    ]);
+  });
+});
+
+describe("c1z files written by Go", () => {
+  const vectors = readdirSync(vectorsDir)
+    .filter((name) => name.endsWith(".c1z"))
+    .sort();
+
+  it("are present", () => {
+    expect(vectors).toEqual(["go-36zf-expanded.c1z", "go-36zf-unexpanded.c1z", "go-sync-in-progress.c1z"]);
+  });
+
+  it.skipIf(!go.ok).each(vectors)("%s: our reader lists what baton-sdk's reader lists", async (name) => {
+    const file = path.join(vectorsDir, name);
+    const theirs = goList(file);
+    const store = await readC1zFile(file);
+    const ours = ourListing(store);
+    store.close();
+    expectSameListing(ours, theirs);
+    expect(theirs.resources.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!go.ok)("a fresh file from baton-sdk's writer reads the same with ours", async () => {
+    const file = path.join(work, "go-fresh.c1z");
+    const syncId = goRun(["create", file]).trim();
+    const theirs = goList(file);
+    const store = await readC1zFile(file);
+    const ours = ourListing(store);
+    store.close();
+    expectSameListing(ours, theirs);
+    expect(ours.syncs).toEqual([{ id: syncId, type: "full", finished: true }]);
+    expect(ours.grants.map((g) => g.id)).toEqual(["group:admins:member:user:alice"]);
+    expect(ours.expandable).toEqual([
+      {
+        grantId: "group:admins:member:user:alice",
+        sourceEntitlementIds: ["group:admins:member"],
+        shallow: false,
+        resourceTypeIds: [],
+      },
+    ]);
+  });
+});
+
+function expectSameListing(ours: Listing, theirs: Listing): void {
+  // Compared part by part so a failure names the part; then as a whole.
+  for (const key of Object.keys(theirs) as (keyof Listing)[]) {
+    expect(ours[key], key).toEqual(theirs[key]);
+  }
+  expect(ours).toEqual(theirs);
+}
