@@ -106,7 +106,7 @@ const engines = [
 
 describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, present }) => {
   let file = "";
-  let bytes = new Uint8Array();
+  let bytes: Uint8Array = new Uint8Array();
   let dbFile = "";
 
   beforeAll(async () => {
