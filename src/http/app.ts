@@ -115,7 +115,9 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
     c.set("log", log);
     const started = clock.now();
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    // Responses built outside c.json (problems, files, pages) get the same headers.
+    const headers = { ...SECURITY_HEADERS, "x-request-id": c.get("requestId") };
+    for (const [name, value] of Object.entries(headers)) {
       if (!c.res.headers.has(name)) c.res.headers.set(name, value);
     }
     log.info("request", {

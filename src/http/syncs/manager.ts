@@ -71,6 +71,15 @@ export class SyncManager {
     this.ready = this.recover(connectorNames);
   }
 
+  private counter = 0;
+
+  /** Sorts by creation: time, then a per-process counter (many syncs can start in one millisecond). */
+  private newId(): string {
+    const time = this.options.clock.now().toString(36).padStart(10, "0");
+    const seq = (this.counter++ % 36 ** 6).toString(36).padStart(6, "0");
+    return `${time}-${seq}-${crypto.randomUUID().slice(0, 8)}`;
+  }
+
   private iso(ms = this.options.clock.now()): string {
     return new Date(ms).toISOString();
   }
@@ -131,7 +140,7 @@ export class SyncManager {
     const existing = this.running.get(entry.name);
     if (existing) return { started: false, running: structuredClone(existing.record) };
     const record: SyncRecord = {
-      id: crypto.randomUUID(),
+      id: this.newId(),
       connector: entry.name,
       state: "queued",
       phase: null,
