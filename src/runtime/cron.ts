@@ -1,0 +1,162 @@
+/**
+ * One cron run: sync every configured connector and upload its c1z. The
+ * connectors run one after another (a Worker isolate has 128 MB, and each sync
+ * holds its database in memory). One failure is logged and the rest still run.
+ *
+ * A sync that does not finish within the run's budget is aborted at its next
+ * checkpoint: nothing is uploaded, so the destination keeps its last good c1z,
+ * and the unfinished c1z (its `sync_token` says where to resume) goes to the
+ * `CheckpointSink`, the seam for continuing it in a later invocation.
+ */
+import { createC1z, openC1z } from "../c1z/index.ts";
+import { resolveConfig } from "../plugins/config.ts";
+import { connectPlugin } from "../plugins/connect.ts";
+import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import { retryingFetch } from "../sync/fetch.ts";
+import { runSync } from "../sync/index.ts";
+import { describeDestination, expandKeyTemplate, parseDestination, saveC1z } from "../upload/index.ts";
+import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.ts";
+
+/** Where an unfinished sync is kept between invocations. */
+export interface CheckpointSink {
+  load(job: ConnectorJob): Promise<Uint8Array | undefined>;
+  save(job: ConnectorJob, c1z: Uint8Array): Promise<void>;
+  clear(job: ConnectorJob): Promise<void>;
+}
+
+export interface CronOptions {
+  env: Record<string, unknown>;
+  /** Looks a plugin up by name (the generated registry on Workers). */
+  plugin(name: string): Promise<AnyPlugin | undefined>;
+  log: Logger;
+  /** Wall time for the whole run; the platform allows 15 min for a cron invocation. */
+  budgetMs?: number;
+  checkpoints?: CheckpointSink;
+  now?: () => number;
+  /** Test hook: a signal that ends the run early, as the budget does. */
+  signal?: AbortSignal;
+}
+
+export type JobOutcome =
+  | { connector: string; status: "uploaded"; syncId: string; destination: string; bytes: number; sha256?: string }
+  | { connector: string; status: "checkpointed"; syncId?: string; reason: string }
+  | { connector: string; status: "failed"; error: string };
+
+export const DEFAULT_CRON_BUDGET_MS = 14 * 60 * 1000;
+
+export function cronBudgetFrom(env: Record<string, unknown>): number {
+  const raw = Number(env.BATON_CRON_BUDGET_MS);
+  return Number.isFinite(raw) && raw >= 0 && env.BATON_CRON_BUDGET_MS !== "" ? raw : DEFAULT_CRON_BUDGET_MS;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function stringEnv(env: Record<string, unknown>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, value] of Object.entries(env)) if (typeof value === "string") out[k] = value;
+  return out;
+}
+
+export async function runScheduledSyncs(options: CronOptions): Promise<JobOutcome[]> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + (options.budgetMs ?? cronBudgetFrom(options.env));
+  const jobs = parseConnectorJobs(options.env);
+  if (jobs.length === 0) options.log.warn("cron: BATON_CONNECTORS lists no connectors; nothing to sync");
+  const outcomes: JobOutcome[] = [];
+  for (const job of jobs) {
+    const outcome = await runJob(job, deadline, options, now).catch(
+      (error: unknown): JobOutcome => ({ connector: job.name, status: "failed", error: messageOf(error) }),
+    );
+    if (outcome.status === "failed") {
+      options.log.error(`cron: connector ${job.name} failed: ${outcome.error}`, { connector: job.name });
+    } else if (outcome.status === "checkpointed") {
+      options.log.warn(
+        `cron: connector ${job.name} stopped at a checkpoint: ${outcome.reason}; the destination keeps its previous c1z`,
+        { connector: job.name, syncId: outcome.syncId },
+      );
+    } else {
+      options.log.info(`cron: connector ${job.name} uploaded ${outcome.bytes} bytes to ${outcome.destination}`, {
+        connector: job.name,
+        syncId: outcome.syncId,
+        sha256: outcome.sha256,
+      });
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+async function runJob(
+  job: ConnectorJob,
+  deadline: number,
+  options: CronOptions,
+  now: () => number,
+): Promise<JobOutcome> {
+  const plugin = await options.plugin(job.plugin);
+  if (!plugin) throw new Error(`no plugin named "${job.plugin}" in this build`);
+  // Validate the destination before spending a sync on it.
+  parseDestination(job.destination);
+  const { config } = resolveConfig(plugin, { file: jobConfig(job, options.env) });
+
+  const budget = new AbortController();
+  const remaining = Math.max(0, deadline - now());
+  const timer = setTimeout(() => budget.abort(new Error("the cron run's time budget is spent")), remaining);
+  const outer = options.signal;
+  const onOuter = () => budget.abort(outer?.reason ?? new Error("the cron run was cancelled"));
+  outer?.addEventListener("abort", onOuter);
+  if (outer?.aborted || remaining === 0) onOuter();
+
+  const env = stringEnv(options.env);
+  const previous = await options.checkpoints?.load(job);
+  const store = previous ? await openC1z(previous) : await createC1z();
+  const connected = await connectPlugin(plugin, config, {
+    log: options.log,
+    fetch: retryingFetch(),
+    signal: budget.signal,
+  });
+  try {
+    let result: Awaited<ReturnType<typeof runSync>>;
+    try {
+      result = await runSync({
+        plugin,
+        client: connected.client,
+        store,
+        log: options.log,
+        signal: budget.signal,
+      });
+    } catch (error) {
+      if (!budget.signal.aborted) throw error;
+      const syncId = store.latestUnfinishedSync()?.syncId;
+      if (options.checkpoints) await options.checkpoints.save(job, store.toBytes());
+      return {
+        connector: job.name,
+        status: "checkpointed",
+        syncId,
+        reason: `${messageOf(budget.signal.reason)}${options.checkpoints ? " (unfinished c1z kept for the next run)" : ""}`,
+      };
+    }
+    const bytes = store.toBytes();
+    const location = expandKeyTemplate(job.destination, {
+      connector: job.name,
+      syncId: result.syncId,
+      date: new Date(now()),
+    });
+    const saved = await saveC1z(location, bytes, { env, bindings: options.env });
+    await options.checkpoints?.clear(job);
+    return {
+      connector: job.name,
+      status: "uploaded",
+      syncId: result.syncId,
+      destination: describeDestination(parseDestination(location)),
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+    };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", onOuter);
+    store.close();
+    await connected.close();
+  }
+}

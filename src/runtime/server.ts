@@ -1,0 +1,56 @@
+/**
+ * What the Node, Bun and Deno entries share: plugins from directories, state
+ * in a data directory, settings from the environment. (Workers: worker.ts.)
+ */
+import { resolve } from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "../http/app.ts";
+import type { AppEnv } from "../http/route.ts";
+import { createFsStateStore } from "../http/state/fs.ts";
+import { builtinPluginsDir, loadPlugins } from "../plugins/loader.ts";
+import {
+  authSettingsFromEnv,
+  connectorsFromRegistry,
+  type EnvLike,
+  type ListenAddress,
+  listenAddressFromEnv,
+} from "./settings.ts";
+
+export interface PreparedServer {
+  app: Hono<AppEnv>;
+  address: ListenAddress;
+  connectorNames: string[];
+}
+
+export async function prepareServer(env: EnvLike): Promise<PreparedServer> {
+  const auth = authSettingsFromEnv(env);
+  const address = listenAddressFromEnv(env, auth);
+  const dirs = [builtinPluginsDir()];
+  if (typeof env.BATON_PLUGINS_DIR === "string" && env.BATON_PLUGINS_DIR !== "")
+    dirs.push(resolve(env.BATON_PLUGINS_DIR));
+  const registry = await loadPlugins(dirs);
+  const { connectors, failures } = connectorsFromRegistry(registry, env);
+  for (const failure of failures) {
+    console.warn(
+      JSON.stringify({ level: "warn", msg: "plugin unavailable", plugin: failure.name, reason: failure.reason }),
+    );
+  }
+  const dataDir =
+    typeof env.BATON_DATA_DIR === "string" && env.BATON_DATA_DIR !== "" ? env.BATON_DATA_DIR : ".baton-edge";
+  const state = await createFsStateStore(resolve(dataDir));
+  const app = createApp({ connectors, loadFailures: failures, auth, state });
+  if (address.warning) console.warn(JSON.stringify({ level: "warn", msg: address.warning }));
+  return { app, address, connectorNames: connectors.map((c) => c.name) };
+}
+
+export function announce(runtime: string, server: PreparedServer, port: number): void {
+  console.log(
+    JSON.stringify({
+      level: "info",
+      msg: "listening",
+      runtime,
+      url: `http://${server.address.hostname.includes(":") ? `[${server.address.hostname}]` : server.address.hostname}:${port}`,
+      connectors: server.connectorNames,
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * Cloudflare Workers entry: the HTTP API (fetch) and the cron sync (scheduled).
+ * Everything heavy (plugins, the app, sql.js's wasm) is built on first use,
+ * not at global scope, which has a 1 s startup limit.
+ */
+import type { Hono } from "hono";
+import { createApp } from "../http/app.ts";
+import type { AppEnv } from "../http/route.ts";
+import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
+import { pluginModules } from "../plugins/registry.generated.ts";
+import { runScheduledSyncs } from "./cron.ts";
+import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
+import { loadStaticRegistry } from "./static-registry.ts";
+
+interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException?(): void;
+}
+
+interface ScheduledControllerLike {
+  cron: string;
+  scheduledTime: number;
+}
+
+let registry: Promise<PluginRegistry> | undefined;
+let app: Hono<AppEnv> | undefined;
+
+function plugins(): Promise<PluginRegistry> {
+  registry ??= loadStaticRegistry(pluginModules);
+  return registry;
+}
+
+async function appFor(env: EnvLike): Promise<Hono<AppEnv>> {
+  if (app) return app;
+  const loaded = await plugins();
+  const { connectors, failures } = connectorsFromRegistry(loaded, env);
+  // Workers have no loopback to fall back to: auth off is allowed only for `wrangler dev`-style local use,
+  // and createApp itself logs the warning.
+  app = createApp({ connectors, loadFailures: failures, auth: authSettingsFromEnv(env) });
+  return app;
+}
+
+const log: Logger = {
+  debug: (msg, fields) => console.debug(JSON.stringify({ level: "debug", msg, ...fields })),
+  info: (msg, fields) => console.log(JSON.stringify({ level: "info", msg, ...fields })),
+  warn: (msg, fields) => console.warn(JSON.stringify({ level: "warn", msg, ...fields })),
+  error: (msg, fields) => console.error(JSON.stringify({ level: "error", msg, ...fields })),
+};
+
+export default {
+  async fetch(request: Request, env: EnvLike, ctx: ExecutionContextLike): Promise<Response> {
+    try {
+      return await (await appFor(env)).fetch(request, env, ctx as never);
+    } catch (error) {
+      log.error("worker failed to start", { error: error instanceof Error ? error.message : String(error) });
+      return Response.json(
+        {
+          type: "about:blank",
+          title: "Service Unavailable",
+          status: 503,
+          detail: "the server is misconfigured; see the logs",
+        },
+        { status: 503, headers: { "content-type": "application/problem+json" } },
+      );
+    }
+  },
+
+  async scheduled(controller: ScheduledControllerLike, env: EnvLike, ctx: ExecutionContextLike): Promise<void> {
+    const run = (async () => {
+      const loaded = await plugins();
+      const byName = new Map<string, AnyPlugin>(loaded.plugins.map((p) => [p.name, p.plugin]));
+      log.info("cron: run started", { cron: controller.cron, scheduledTime: controller.scheduledTime });
+      const outcomes = await runScheduledSyncs({ env, plugin: async (name) => byName.get(name), log });
+      log.info("cron: run finished", { outcomes });
+    })();
+    ctx.waitUntil(run);
+    await run;
+  },
+};
