@@ -16,6 +16,8 @@ import type { Clock, ObjectCounts, ProgressEvent, SyncOptions, SyncPhase, SyncRe
 
 /** Go's `minCheckpointInterval`. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
+/** Pending child actions after which a listing yields to them. */
+const YIELD_AFTER_CHILDREN = 100;
 /** Go's PeekMatchingActions cap. */
 const MAX_BATCH = 100;
 /** Go: warnings fail the sync past 10 and past 10 % of completed actions. */
@@ -50,7 +52,7 @@ export class SyncRun {
   pages = 0;
   retries = 0;
   private lastCheckpoint = Number.NEGATIVE_INFINITY;
-  private phase: SyncPhase = "init";
+  private phase: SyncPhase | undefined;
   private phaseEstimate: { done: number; total: number } | undefined;
 
   constructor(options: SyncOptions, syncType: SyncType, syncId: string, state: SyncState, resumed: boolean) {
@@ -117,7 +119,7 @@ export class SyncRun {
           });
           this.emit({
             type: "retry",
-            phase: this.phase,
+            phase: this.phase ?? "init",
             attempt,
             waitMs,
             reason: error.message,
@@ -132,7 +134,7 @@ export class SyncRun {
   warn(message: string): void {
     this.warnings.push(message);
     this.log.warn(message);
-    this.emit({ type: "warning", phase: this.phase, message, at: this.clock.now() });
+    this.emit({ type: "warning", phase: this.phase ?? "init", message, at: this.clock.now() });
   }
 
   countWritten(kind: keyof ObjectCounts, count: number): void {
@@ -147,6 +149,15 @@ export class SyncRun {
 
   setEstimate(done: number, total: number): void {
     this.phaseEstimate = total > 0 ? { done, total } : undefined;
+  }
+
+  /** Per-resource phases: the total is the resources in the sync; skipped ones count as done. */
+  startEstimate(total: number): void {
+    this.setEstimate(0, total);
+  }
+
+  advanceEstimate(count: number): void {
+    if (this.phaseEstimate) this.phaseEstimate.done += count;
   }
 
   emit(event: ProgressEvent): void {
@@ -167,7 +178,7 @@ export class SyncRun {
     const total = this.written.resourceTypes + this.written.resources + this.written.entitlements + this.written.grants;
     const event: ProgressEvent = {
       type: "progress",
-      phase: this.phase,
+      phase: this.phase ?? "init",
       written: { ...this.written },
       pages: this.pages,
       retries: this.retries,
@@ -185,7 +196,7 @@ export class SyncRun {
     this.lastCheckpoint = now;
     const token = this.state.serialize();
     this.store.setSyncToken(token);
-    this.emit({ type: "checkpoint", phase: this.phase, at: now });
+    this.emit({ type: "checkpoint", phase: this.phase ?? "init", at: now });
     await this.options.onCheckpoint?.(token);
   }
 
@@ -277,6 +288,7 @@ function isPerResource(action: Action): boolean {
  */
 async function drainAction(run: SyncRun, id: string, first: Action): Promise<void> {
   let action: Action | undefined = first;
+  const sizeAtStart = run.state.size;
   while (action) {
     if (run.signal.aborted) throw run.signal.reason;
     try {
@@ -294,6 +306,8 @@ async function drainAction(run: SyncRun, id: string, first: Action): Promise<voi
     run.pageDone();
     if (!isPerResource(first)) return;
     await run.checkpoint(false);
+    // Yield when children pile up, so they run first and the checkpoint stays small.
+    if (run.state.size - sizeAtStart > YIELD_AFTER_CHILDREN) return;
     action = run.state.find(id);
   }
 }

@@ -34,6 +34,12 @@ import {
 } from "./ingest.ts";
 import type { Action, NewAction } from "./state.ts";
 
+/**
+ * Store pages used to fan out per-resource actions. Small pages keep the
+ * checkpoint token bounded: at most this many pending actions per phase.
+ */
+export const PLAN_PAGE_SIZE = 100;
+
 /** Baton validates page tokens at ≤ 1 MiB. */
 export const MAX_PAGE_TOKEN_BYTES = 1024 * 1024;
 
@@ -162,7 +168,11 @@ function listResourceTypes(run: SyncRun, action: Action): void {
 
 /** Root list-resources: one list-resources action per stored resource type, a store page at a time. */
 function planPerType(run: SyncRun, action: Action): void {
-  const page = run.store.listResourceTypes({ syncId: run.syncId, pageToken: action.pageToken });
+  const page = run.store.listResourceTypes({
+    syncId: run.syncId,
+    pageToken: action.pageToken,
+    pageSize: PLAN_PAGE_SIZE,
+  });
   const children: NewAction[] = page.items.map((type) => ({
     op: "list-resources",
     resourceTypeId: type.id,
@@ -285,14 +295,15 @@ async function listStaticEntitlements(run: SyncRun, action: Action): Promise<voi
 
 /** Root entitlements/grants: one action per stored resource not skipped, a store page at a time. */
 function planPerResource(run: SyncRun, action: Action, kind: "entitlements" | "grants"): void {
-  const page = run.store.listResources({ syncId: run.syncId, pageToken: action.pageToken });
+  if (action.pageToken === "") run.startEstimate(run.store.stats(run.syncId).resources ?? 0);
+  const page = run.store.listResources({ syncId: run.syncId, pageToken: action.pageToken, pageSize: PLAN_PAGE_SIZE });
   const children: NewAction[] = [];
   for (const resource of page.items) {
     if (!resource.id || skipsFor(run, resource, kind)) continue;
     children.push({ op: action.op, resourceTypeId: resource.id.resourceType, resourceId: resource.id.resource });
   }
+  run.advanceEstimate(page.items.length - children.length);
   advance(run, action, page.nextPageToken, children);
-  if (page.nextPageToken === "") run.setEstimate(0, run.state.peekMatching(action.op, Number.MAX_SAFE_INTEGER).length);
 }
 
 function storedResource(run: SyncRun, action: Action): Resource | undefined {
@@ -318,6 +329,7 @@ async function listEntitlements(run: SyncRun, action: Action): Promise<void> {
   run.store.putEntitlements(entitlements);
   run.countWritten("entitlements", entitlements.length);
   advance(run, action, next);
+  if (next === "") run.advanceEstimate(1);
 }
 
 /** Partial syncs store a grant's entitlement resource when the store lacks it (Go: should_fetch_related_resources). */
@@ -356,10 +368,7 @@ async function listGrants(run: SyncRun, action: Action): Promise<void> {
   run.store.putGrants(grants);
   run.countWritten("grants", grants.length);
   advance(run, action, next);
-  if (next === "") {
-    const left = run.state.peekMatching("list-grants", Number.MAX_SAFE_INTEGER).length;
-    run.setEstimate(run.state.completedActionsCount, run.state.completedActionsCount + left);
-  }
+  if (next === "") run.advanceEstimate(1);
 }
 
 function grantExpansion(run: SyncRun, action: Action): void {
