@@ -12,7 +12,7 @@ import type { Grant, Resource, ResourceId } from "../src/model/types.ts";
 import type { AnyPlugin, Page, ResourceTypeDefinition } from "../src/plugins/contract.ts";
 import { NotFoundError, type ProgressEvent, runSync, type SyncOptions, TransientError } from "../src/sync/index.ts";
 import { FakeClock } from "./sync-helpers.ts";
-import { buildOrg, pageOf } from "./sync-org.ts";
+import { buildOrg } from "./sync-org.ts";
 
 function pluginOf(types: ResourceTypeDefinition[], name = "table"): AnyPlugin {
   return { name, displayName: name, config: v.object({}), connect: () => ({}), resourceTypes: types };

@@ -97,6 +97,34 @@ describe("resuming Go's 36zf sync paused at grant-expansion", () => {
   );
 });
 
+describe("the same resume with current Go's is_direct rule (baton-sdk #679)", () => {
+  it.skipIf(!cliToolsPresent)(
+    "keeps Go's source keys and marks a grant's own entitlement and direct sources as direct",
+    async () => {
+      const clock = new FakeClock(Date.parse("2025-12-17T17:31:25"));
+      const store = await openC1z(unexpanded, { now: clock.now });
+      await runSync({ plugin: untouchablePlugin(["user"]), client: {}, store, clock });
+      const ours = grantFacts(store.toBytes());
+      const go = grantFacts(expanded);
+      const keyMismatches = [...go].filter(
+        ([id, want]) =>
+          JSON.stringify(Object.keys(want.sources).sort()) !==
+          JSON.stringify(Object.keys(ours.get(id)?.sources ?? {}).sort()),
+      );
+      expect(keyMismatches).toEqual([]);
+      // A key equal to the grant's own entitlement is only ever added to a direct grant.
+      const selfKeys = [...ours.values()].filter((facts) => facts.entitlement in facts.sources);
+      expect(selfKeys.length).toBe(1199);
+      expect(selfKeys.every((facts) => facts.sources[facts.entitlement] === true)).toBe(true);
+      // Expanded grants from a direct source grant are direct; some chains are indirect.
+      const values = [...ours.values()].flatMap((facts) => Object.values(facts.sources));
+      expect(values.filter(Boolean).length).toBeGreaterThan(0);
+      expect(values.filter((direct) => !direct).length).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+});
+
 function sorted(record: Record<string, boolean>): [string, boolean][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 }
