@@ -15,8 +15,11 @@ import {
 
 export function createSchema(db: SqliteDatabase): void {
   db.transaction(() => {
-    for (const table of V1_TABLES) for (const sql of V1_DDL[table]) db.exec(sql);
-    for (const sql of GRANT_PARTIAL_INDEXES) db.exec(sql);
+    for (const table of V1_TABLES) {
+      for (const sql of V1_DDL[table]) db.exec(sql);
+      // Go's grants migration adds these right after the grants schema.
+      if (table === "v1_grants") for (const sql of GRANT_PARTIAL_INDEXES) db.exec(sql);
+    }
   });
 }
 

@@ -5,7 +5,9 @@
 export function goLocalTime(epochMs: number): string {
   const wholeMs = Math.floor(epochMs);
   const date = new Date(wholeMs);
-  const nanos = (((wholeMs % 1000) + 1000) % 1000) * 1_000_000 + Math.round((epochMs - wholeMs) * 1_000_000);
+  // A double holding epoch milliseconds is exact to about a microsecond, so sub-millisecond parts are kept to µs.
+  const micros = Math.min(999, Math.round((epochMs - wholeMs) * 1000));
+  const nanos = (((wholeMs % 1000) + 1000) % 1000) * 1_000_000 + micros * 1000;
   const pad = (n: number, width = 2) => String(n).padStart(width, "0");
   const base =
     `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
