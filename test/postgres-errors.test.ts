@@ -121,7 +121,7 @@ describe.skipIf(unavailable !== undefined)("postgres connector: failures keep th
 
   it("a malformed DSN is a config error that does not echo the DSN", async () => {
     const dsn = "postgres://u:Sup3r-Secret@[bad/";
-    const failure = plugin.connect({ dsn }, connectContext());
+    const failure = Promise.resolve().then(() => plugin.connect({ dsn }, connectContext()));
     await expect(failure).rejects.toMatchObject({ kind: "config" });
     await failure.catch((error: Error) => expect(error.message).not.toContain("Sup3r-Secret"));
   });
