@@ -125,6 +125,8 @@ async function runJob(
         store,
         log: options.log,
         signal: budget.signal,
+        // Checkpoint after every page, so a run cut short loses no finished work.
+        checkpointIntervalMs: 0,
       });
     } catch (error) {
       if (!budget.signal.aborted) throw error;

@@ -7,10 +7,9 @@ import type { Hono } from "hono";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
 import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
-import { pluginModules } from "../plugins/registry.generated.ts";
+import { staticRegistry } from "../plugins/static-registry.ts";
 import { runScheduledSyncs } from "./cron.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
-import { loadStaticRegistry } from "./static-registry.ts";
 
 interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
@@ -26,7 +25,7 @@ let registry: Promise<PluginRegistry> | undefined;
 let app: Hono<AppEnv> | undefined;
 
 function plugins(): Promise<PluginRegistry> {
-  registry ??= loadStaticRegistry(pluginModules);
+  registry ??= staticRegistry();
   return registry;
 }
 
