@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { LoadedPlugin, PluginLoadFailure, PluginRegistry } from "./contract.ts";
 import { validatePluginDefinition } from "./define.ts";
 
-export const ENTRY_FILES = ["index.ts", "index.mjs", "index.js"];
+export const ENTRY_FILES = ["index.ts", "index.mts", "index.mjs", "index.js"];
 
 /** The plugins shipped with baton-edge (the repository's `plugins/`). */
 export function builtinPluginsDir(): string {
@@ -40,7 +40,12 @@ export async function loadPluginModule(
   try {
     module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (error) {
-    return { failure: { name, path: entry, reason: `failed to import: ${reasonOf(error)}` } };
+    const reason = reasonOf(error);
+    // Outside an ESM package, tsx compiles index.ts as CommonJS and the import fails obscurely.
+    const hint = /require\(\) ES Module|Cannot use import statement outside a module/.test(reason)
+      ? ' (put a package.json with "type": "module" above the plugin, or name it index.mts)'
+      : "";
+    return { failure: { name, path: entry, reason: `failed to import: ${reason}${hint}` } };
   }
   if (module.default === undefined) {
     return { failure: { name, path: entry, reason: "has no default export (export default definePlugin({...}))" } };

@@ -1,6 +1,9 @@
 /**
  * Everything a plugin author imports, in one module (`baton-edge/plugin`).
  */
+
+/** valibot, for config schemas: plugins outside this repository need no dependency of their own. */
+export * as v from "valibot";
 export * from "../model/annotations.ts";
 export * from "../model/builders.ts";
 export * from "../model/ids.ts";

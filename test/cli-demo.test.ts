@@ -1,0 +1,237 @@
+/**
+ * The README quickstart and the provisioning round trip, through the real
+ * `node bin/baton-edge.js` process in a temp directory. The files it writes are
+ * checked with our reader, the zstd and sqlite3 command lines and, when Go is
+ * present, baton-sdk's own reader.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readC1zFile } from "../src/c1z/file.ts";
+import { runCli, tempDir } from "./cli-support.ts";
+import { ourListing } from "./interop/our-listing.ts";
+import { findCommand, goInterop, goList, sqlite3, zstdDecompress } from "./interop/tools.ts";
+
+const zstd = findCommand("zstd");
+const sqlite = findCommand("sqlite3");
+const go = goInterop();
+for (const tool of [zstd, sqlite, go]) if (!tool.ok) console.warn(`cli-demo: skipping a check: ${tool.reason}`);
+
+const work = tempDir("quickstart");
+afterAll(() => work.cleanup());
+const file = path.join(work.dir, "sync.c1z");
+
+async function grantIds(entitlementId: string): Promise<string[]> {
+  const store = await readC1zFile(file);
+  try {
+    const ids: string[] = [];
+    let pageToken = "";
+    do {
+      const page = store.listGrants({ entitlementId, pageToken });
+      ids.push(...page.items.map((g) => g.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return ids;
+  } finally {
+    store.close();
+  }
+}
+
+describe("README quickstart: npx baton-edge demo", () => {
+  let first: Awaited<ReturnType<typeof runCli>>;
+  beforeAll(async () => {
+    first = await runCli(["demo"], { cwd: work.dir });
+  });
+
+  it("writes sync.c1z in the working directory with the demo organisation", async () => {
+    expect(first.code, first.stderr).toBe(0);
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(0, 5).toString("latin1")).toBe("C1ZF\0");
+    const store = await readC1zFile(file);
+    try {
+      const syncs = store.listSyncs();
+      expect(syncs).toHaveLength(1);
+      expect(syncs[0].syncType).toBe("full");
+      expect(syncs[0].endedAt).not.toBeNull();
+      const listing = ourListing(store);
+      // Default size: 25 users, 6 groups, 3 roles, 1 app and ceil(6/2) = 3 projects under the app.
+      expect(listing.resources).toHaveLength(38);
+      expect(listing.resourceTypes.map((rt) => rt.id).sort()).toEqual(["app", "group", "project", "role", "user"]);
+      const projects = listing.resources.filter((r) => r.resourceType === "project");
+      expect(projects.map((p) => `${p.parentResourceType}:${p.parentResource}`)).toEqual([
+        "app:demo",
+        "app:demo",
+        "app:demo",
+      ]);
+      // 6 group members + 3 role assignments + 1 app access + 2 static slugs × 3 projects.
+      expect(listing.entitlements).toHaveLength(16);
+      // Nested groups make expansion matter: user 8 sits in group 4 only, so group 2 and
+      // group 1 membership reach it through expansion (group 4 ⊂ group 2 ⊂ group 1).
+      const expanded = listing.grants.filter((g) => Object.keys(g.sources).length > 0);
+      expect(expanded.length).toBeGreaterThan(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it.skipIf(!zstd.ok || !sqlite.ok)("is a zstd frame of a SQLite database whose counts match the log line", () => {
+    if (!zstd.ok || !sqlite.ok) return;
+    const db = path.join(work.dir, "quickstart.db");
+    writeFileSync(db, zstdDecompress(zstd.value, readFileSync(file)));
+    const count = (table: string) => Number(sqlite3(sqlite.value, db, `SELECT count(*) FROM ${table}`).trim());
+    const finished = JSON.parse(first.stderr.trim().split("\n").at(-1)!) as Record<string, number | string>;
+    expect(finished.msg).toBe("sync finished");
+    expect(count("v1_resources")).toBe(38);
+    expect(count("v1_resources")).toBe(finished.resources);
+    expect(count("v1_entitlements")).toBe(finished.entitlements);
+    expect(count("v1_grants")).toBe(finished.grants);
+    expect(sqlite3(sqlite.value, db, "PRAGMA integrity_check").trim()).toBe("ok");
+  });
+
+  it.skipIf(!go.ok)("reads the same through baton-sdk's Go reader", async () => {
+    const theirs = goList(file);
+    const store = await readC1zFile(file);
+    try {
+      expect(theirs).toEqual(ourListing(store));
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("grant → sync → revoke → sync, through the CLI", () => {
+  const grantArgs = [
+    "demo",
+    "--grant-entitlement",
+    "role:auditor:assigned",
+    "--grant-principal",
+    "u-0005",
+    "--grant-principal-type",
+    "user",
+    "--log-format",
+    "json",
+  ];
+  const grant = "role:auditor:assigned:user:u-0005";
+
+  it("shows a granted entitlement in the next sync, and reports a repeat as already done", async () => {
+    expect(await grantIds("role:auditor:assigned")).not.toContain(grant);
+    const granted = await runCli(grantArgs, { cwd: work.dir });
+    expect(granted.code, granted.stderr).toBe(0);
+    expect(granted.stderr).toMatch(/"msg":"grant created"/);
+    // Before the next sync the file is unchanged: grants come from the application, not from our write.
+    expect(await grantIds("role:auditor:assigned")).not.toContain(grant);
+
+    const again = await runCli(grantArgs, { cwd: work.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/GrantAlreadyExists/);
+
+    const synced = await runCli(["demo"], { cwd: work.dir });
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(await grantIds("role:auditor:assigned")).toContain(grant);
+  });
+
+  it("drops a revoked grant in the next sync, and reports a repeat as already done", async () => {
+    const revoked = await runCli(["demo", "--revoke-grant", grant, "--log-format", "json"], { cwd: work.dir });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toMatch(/"msg":"grant revoked"/);
+    const again = await runCli(["demo", "--revoke-grant", grant], { cwd: work.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/GrantAlreadyRevoked/);
+
+    const synced = await runCli(["demo"], { cwd: work.dir });
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(await grantIds("role:auditor:assigned")).not.toContain(grant);
+  });
+
+  it("fails a grant of an entitlement the c1z does not hold with exit 1, naming it", async () => {
+    const result = await runCli(
+      [
+        "demo",
+        "--grant-entitlement",
+        "role:nope:assigned",
+        "--grant-principal",
+        "u-0001",
+        "--grant-principal-type",
+        "user",
+      ],
+      { cwd: work.dir },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/entitlement role:nope:assigned not found in the c1z/);
+  });
+
+  it("creates an account that the next sync lists, without printing its password", async () => {
+    const created = await runCli(
+      [
+        "demo",
+        "--create-account-login",
+        "newbie",
+        "--create-account-email",
+        "newbie@example.com",
+        "--log-format",
+        "json",
+      ],
+      { cwd: work.dir },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const line = JSON.parse(created.stderr.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({ msg: "account success", credentials: 1, resource: "user:u-newbie" });
+    expect(created.stdout).toBe("");
+    const deleted = await runCli(["demo", "--delete-resource", "u-0001", "--delete-resource-type", "user"], {
+      cwd: work.dir,
+    });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect((await runCli(["demo"], { cwd: work.dir })).code).toBe(0);
+    const store = await readC1zFile(file);
+    try {
+      const ids = store.listResources({ resourceTypeId: "user" }).items.map((r) => r.id!.resource);
+      expect(ids).toContain("u-newbie");
+      expect(ids).not.toContain("u-0001");
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("a failed sync never replaces the good file", () => {
+  it("keeps the previous bytes when the plugin fails mid-sync", async () => {
+    const dir = tempDir("failing");
+    try {
+      const pluginDir = path.join(dir.dir, "plugins", "flaky");
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(pluginDir, { recursive: true });
+      writeFileSync(path.join(dir.dir, "package.json"), '{ "type": "module" }\n');
+      writeFileSync(
+        path.join(pluginDir, "index.ts"),
+        `import { definePlugin, resourceType, user, v } from "${path.join(import.meta.dirname, "../src/plugins/sdk.ts")}";
+export default definePlugin({
+  name: "flaky",
+  displayName: "Flaky",
+  config: v.object({ fail: v.optional(v.boolean(), false) }),
+  connect: (config) => config,
+  resourceTypes: [{
+    resourceType: resourceType({ displayName: "User", traits: ["user"] }),
+    async list(_parent, ctx) {
+      if (ctx.client.fail) throw new Error("the application is down");
+      return { items: [user({ id: "1", displayName: "One" })] };
+    },
+    entitlements: async () => ({ items: [] }),
+    grants: async () => ({ items: [] }),
+  }],
+});
+`,
+      );
+      const env = { BATON_PLUGINS_DIR: path.join(dir.dir, "plugins") };
+      const good = await runCli(["flaky", "-f", "out.c1z"], { cwd: dir.dir, env });
+      expect(good.code, good.stderr).toBe(0);
+      const before = readFileSync(path.join(dir.dir, "out.c1z"));
+      const failed = await runCli(["flaky", "-f", "out.c1z", "--fail"], { cwd: dir.dir, env });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/the application is down/);
+      expect(readFileSync(path.join(dir.dir, "out.c1z")).equals(before)).toBe(true);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
