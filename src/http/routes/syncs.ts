@@ -16,6 +16,8 @@ import type { AppServices } from "../services.ts";
 import type { SyncRecord } from "../state/store.ts";
 import type { SyncEvent } from "../syncs/manager.ts";
 
+const HEARTBEAT_MS = 15_000;
+
 /** On Workers, keeps the isolate alive until the background sync ends; elsewhere the process does. */
 function keepAlive(c: Context<AppEnv>, work: Promise<unknown>): void {
   try {
@@ -131,6 +133,10 @@ export function syncRoutes(services: AppServices): AnyRoute[] {
             unsubscribe();
             wake?.();
           });
+          // A comment line now and then keeps proxies from closing a stream during a long quiet phase.
+          const heartbeat = setInterval(() => {
+            stream.write(": keep-alive\n\n").catch(() => undefined);
+          }, HEARTBEAT_MS);
           try {
             while (!aborted) {
               const event = queue.shift();
@@ -145,6 +151,7 @@ export function syncRoutes(services: AppServices): AnyRoute[] {
               if (event.event === "result") break;
             }
           } finally {
+            clearInterval(heartbeat);
             unsubscribe();
           }
         });
