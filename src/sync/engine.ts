@@ -5,6 +5,7 @@
  * `v1_sync_runs.sync_token`, and ends it.
  */
 import type { C1zWriter, SyncType } from "../c1z/store.ts";
+import type { ResourceType } from "../model/types.ts";
 import type { AnyPlugin, Logger, PluginContext, ResourceTypeDefinition } from "../plugins/contract.ts";
 import { systemClock } from "./clock.ts";
 import { errorMessage, NotFoundError, SyncError, type SyncErrorContext, TransientError } from "./errors.ts";
@@ -47,6 +48,7 @@ export class SyncRun {
   readonly scheduledChildren = new Set<string>();
   private readonly definitions = new Map<string, ResourceTypeDefinition>();
   private syncedTypes = new Map<string, boolean>();
+  private typeCache = new Map<string, ResourceType | undefined>();
   expandedGrants = 0;
   invalidDropped = 0;
   pages = 0;
@@ -88,6 +90,18 @@ export class SyncRun {
 
   forgetSyncedTypes(): void {
     this.syncedTypes = new Map();
+    this.typeCache = new Map();
+  }
+
+  /** The stored resource type (the plugin's declaration before it is stored); cached per run. */
+  resourceType(resourceTypeId: string): ResourceType | undefined {
+    if (!this.typeCache.has(resourceTypeId)) {
+      this.typeCache.set(
+        resourceTypeId,
+        this.store.getResourceType(resourceTypeId, this.syncId) ?? this.definition(resourceTypeId)?.resourceType,
+      );
+    }
+    return this.typeCache.get(resourceTypeId);
   }
 
   pluginContext(): PluginContext<unknown> {

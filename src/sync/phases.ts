@@ -85,7 +85,7 @@ function definitionFor(run: SyncRun, action: Action, resourceTypeId: string): Re
 }
 
 function resourceTypeOf(run: SyncRun, resourceTypeId: string): ResourceType | undefined {
-  return run.store.getResourceType(resourceTypeId, run.syncId) ?? run.definition(resourceTypeId)?.resourceType;
+  return run.resourceType(resourceTypeId);
 }
 
 function skipsFor(run: SyncRun, resource: Resource, kind: "entitlements" | "grants"): boolean {

@@ -1,0 +1,148 @@
+/**
+ * Sync engine benchmark: a synthetic plugin end to end into the c1z store.
+ * Defaults: 10k users, 1k groups nested 3 deep (chains of 4), 1M direct grants.
+ * Override with BENCH_USERS, BENCH_GROUPS, BENCH_GRANTS, BENCH_PAGE, BENCH_WORKERS, BENCH_ENGINE.
+ * Prints JSON lines: one per phase, one for expansion, one summary, one for the 36zf vector.
+ * Never passes or fails on time.
+ *
+ *   npx tsx bench/sync.ts
+ *   BENCH_USERS=2000 BENCH_GROUPS=200 BENCH_GRANTS=100000 npx tsx bench/sync.ts
+ */
+import { readFileSync } from "node:fs";
+import * as v from "valibot";
+import { createC1z, openC1z } from "../src/c1z/index.ts";
+import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
+import type { Grant, Resource, ResourceId } from "../src/model/types.ts";
+import type { AnyPlugin, Page } from "../src/plugins/contract.ts";
+import { type ProgressEvent, runSync, type SyncPhase } from "../src/sync/index.ts";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const USERS = env("BENCH_USERS", 10_000);
+const GROUPS = env("BENCH_GROUPS", 1_000);
+const GRANTS = env("BENCH_GRANTS", 1_000_000);
+const PAGE = env("BENCH_PAGE", 1_000);
+const WORKERS = env("BENCH_WORKERS", 1);
+const ENGINE = (process.env.BENCH_ENGINE ?? undefined) as "sqljs" | "native" | undefined;
+const CHAIN = 4; // g(4k) ⊂ g(4k+1) ⊂ g(4k+2) ⊂ g(4k+3): three levels of nesting
+
+const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1e3);
+
+function page<T>(items: T[], token: string): Page<T> {
+  const offset = token === "" ? 0 : Number(token);
+  return {
+    items: items.slice(offset, offset + PAGE),
+    nextPageToken: offset + PAGE < items.length ? String(offset + PAGE) : "",
+  };
+}
+
+const pad = (n: number) => String(n).padStart(7, "0");
+const users = Array.from({ length: USERS }, (_, i) => user({ id: `u${pad(i)}`, displayName: `User ${i}` }));
+const groups = Array.from({ length: GROUPS }, (_, i) => group({ id: `g${pad(i)}`, displayName: `Group ${i}` }));
+const perGroup = Math.floor(GRANTS / GROUPS);
+
+/** Group i's members: `perGroup` users starting at a group-dependent offset, plus its nested child group. */
+function groupGrants(g: Resource, index: number): Grant[] {
+  const out: Grant[] = [];
+  const start = (index * 7919) % USERS;
+  for (let k = 0; k < perGroup; k++) out.push(grant(g, "member", users[(start + k) % USERS]?.id as ResourceId));
+  if (index % CHAIN !== 0) {
+    const child = groups[index - 1] as Resource;
+    out.push(
+      grant(g, "member", child.id as ResourceId, {
+        expandable: { entitlementIds: [`group:${child.id?.resource}:member`] },
+      }),
+    );
+  }
+  return out;
+}
+
+const plugin: AnyPlugin = {
+  name: "bench",
+  displayName: "bench",
+  config: v.object({}),
+  connect: () => ({}),
+  resourceTypes: [
+    {
+      resourceType: resourceType({ id: "user", displayName: "User", traits: ["user"], skip: "entitlementsAndGrants" }),
+      list: async (parent, ctx) => (parent ? { items: [] } : page(users, ctx.pageToken)),
+      entitlements: async () => ({ items: [] }),
+      grants: async () => ({ items: [] }),
+    },
+    {
+      resourceType: resourceType({ id: "group", displayName: "Group", traits: ["group"] }),
+      list: async (parent, ctx) => (parent ? { items: [] } : page(groups, ctx.pageToken)),
+      entitlements: async (r) => ({ items: [entitlement(r, "member")] }),
+      grants: async (r, ctx) => page(groupGrants(r, Number(r.id?.resource.slice(1))), ctx.pageToken),
+    },
+  ],
+};
+
+async function main() {
+  const store = await createC1z({ engine: ENGINE });
+  let phase: SyncPhase | undefined;
+  let phaseStart = performance.now();
+  let lastWritten = { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
+  let current = lastWritten;
+  const onProgress = (event: ProgressEvent) => {
+    if (event.type === "progress") current = event.written;
+    if (event.type !== "phase") return;
+    const now = performance.now();
+    if (phase && phase !== "init") {
+      const seconds = (now - phaseStart) / 1000;
+      const objects =
+        current.resourceTypes +
+        current.resources +
+        current.entitlements +
+        current.grants -
+        (lastWritten.resourceTypes + lastWritten.resources + lastWritten.entitlements + lastWritten.grants);
+      print({
+        bench: "sync",
+        phase,
+        seconds: Number(seconds.toFixed(3)),
+        objects,
+        objectsPerSecond: Math.round(objects / Math.max(seconds, 1e-6)),
+        rssMb: rssMb(),
+      });
+    }
+    lastWritten = current;
+    phase = event.phase;
+    phaseStart = now;
+  };
+  const started = performance.now();
+  const result = await runSync({ plugin, client: {}, store, onProgress, workers: WORKERS });
+  const syncSeconds = (performance.now() - started) / 1000;
+  const encodeStart = performance.now();
+  const bytes = store.toBytes();
+  print({
+    bench: "sync",
+    summary: true,
+    users: USERS,
+    groups: GROUPS,
+    directGrants: perGroup * GROUPS + GROUPS - GROUPS / CHAIN,
+    expandedGrants: result.expandedGrants,
+    totalGrants: store.stats(result.syncId).grants,
+    syncSeconds: Number(syncSeconds.toFixed(2)),
+    encodeSeconds: Number(((performance.now() - encodeStart) / 1000).toFixed(2)),
+    fileBytes: bytes.length,
+    peakRssMb: peakRssMb(),
+    workers: WORKERS,
+  });
+  store.close();
+
+  // The Go vector: resume at grant-expansion, time the expansion.
+  const vector = new Uint8Array(readFileSync("/work/shared/vectors/go-36zf-unexpanded.c1z"));
+  const clock = { now: () => Date.parse("2025-12-17T17:31:25"), sleep: async () => {} };
+  const goStore = await openC1z(vector, { now: clock.now, engine: ENGINE });
+  const expandStart = performance.now();
+  const goResult = await runSync({ plugin, client: {}, store: goStore, clock, legacyGrantSources: true });
+  print({
+    bench: "sync",
+    vector: "go-36zf-unexpanded",
+    expansionSeconds: Number(((performance.now() - expandStart) / 1000).toFixed(3)),
+    expandedGrants: goResult.expandedGrants,
+  });
+}
+
+await main();
