@@ -283,6 +283,32 @@ describe("state in a data directory survives a restart", () => {
   });
 });
 
+describe("c1z retention", () => {
+  it("keeps the newest keepC1z files; an older sync's download answers 410", async () => {
+    const transport = inProcess(
+      createApp({
+        connectors: [{ name: "team", plugin: team, config: { apiToken: SECRET } }],
+        auth: { mode: "off" },
+        keepC1z: 1,
+        clock: manualClock(),
+        log: () => {},
+      }),
+    );
+    const locations: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { location } = (await (await transport.request("/v1/connectors/team/syncs", json({}))).json()) as {
+        location: string;
+      };
+      await waitForEnd(transport, location);
+      locations.push(location);
+    }
+    const old = await transport.request(`${locations[0]}/c1z`);
+    expect(old.status).toBe(410);
+    expect(((await (await transport.request(locations[0])).json()) as SyncRecord).c1zAvailable).toBe(false);
+    expect((await transport.request(`${locations[1]}/c1z`)).status).toBe(200);
+  });
+});
+
 describe("a failed sync", () => {
   it("reports the error without the secret and keeps serving the last good sync", async () => {
     const logs = collectLogs();
