@@ -15,6 +15,12 @@ GO=${GO:-go}
 command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
 SDK=.sdk/baton-sdk
 
+# Test files build in parallel: one at a time here.
+if command -v flock >/dev/null; then
+  exec 9>.build.lock
+  flock 9
+fi
+
 if [ ! -f "$SDK/go.mod" ]; then
   rm -rf .sdk && mkdir -p .sdk
   if [ -n "${BATON_SDK_SRC:-}" ] && [ -f "$BATON_SDK_SRC/go.mod" ]; then
