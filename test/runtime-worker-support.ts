@@ -1,0 +1,79 @@
+/**
+ * Running the Worker in tests: build it once exactly as `wrangler deploy` would
+ * (`--dry-run --outdir`), then serve that bundle with `wrangler dev --no-bundle`
+ * from a scratch directory, so edits to the source tree never reload it mid-test.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface BundleSize {
+  totalKiB: number;
+  gzipKiB: number;
+}
+
+export async function buildWorker(root: string, scratch: string): Promise<BundleSize> {
+  const out = execFileSync(
+    join(root, "node_modules/.bin/wrangler"),
+    ["deploy", "--dry-run", "--outdir", join(scratch, "bundle")],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, encoding: "utf8", stdio: "pipe" },
+  );
+  const match = out.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
+  if (!match) throw new Error(`wrangler deploy --dry-run printed no size:\n${out}`);
+  const size = { totalKiB: Number(match[1]), gzipKiB: Number(match[2]) };
+  console.log(JSON.stringify({ measure: "worker-bundle", ...size }));
+  return size;
+}
+
+const tomlString = (value: string) => JSON.stringify(value);
+
+export function writeWorkerConfig(
+  scratch: string,
+  options: { vars?: Record<string, string>; name?: string } = {},
+): string {
+  const vars = Object.entries(options.vars ?? {})
+    .map(([k, v]) => `${k} = ${tomlString(v)}`)
+    .join("\n");
+  const path = join(scratch, `${options.name ?? "wrangler"}.test.toml`);
+  writeFileSync(
+    path,
+    `name = "baton-edge-test"
+main = "bundle/worker.js"
+no_bundle = true
+compatibility_date = "2026-04-20"
+compatibility_flags = ["nodejs_compat"]
+rules = [{ type = "CompiledWasm", globs = ["**/*.wasm"], fallthrough = true }]
+
+[triggers]
+crons = ["0 * * * *"]
+
+[[r2_buckets]]
+binding = "C1Z_BUCKET"
+bucket_name = "baton-c1z"
+
+[vars]
+${vars}
+`,
+  );
+  return path;
+}
+
+/** Peak resident memory (VmHWM, KiB) of the workerd processes wrangler started (same process group). */
+export function workerdPeakRss(wranglerPid: number): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pgid = Number(fields[2]);
+      if (pgid !== wranglerPid) continue;
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      if (!/^Name:\s+workerd/m.test(status)) continue;
+      total += Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
