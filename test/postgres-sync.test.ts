@@ -13,6 +13,7 @@ import plugin from "../plugins/postgres/index.ts";
 import type { C1zReader } from "../src/c1z/store.ts";
 import { findAnnotation } from "../src/model/index.ts";
 import type { Grant, Resource } from "../src/model/types.ts";
+import { testPlugin } from "../src/plugins/testing.ts";
 import { UserTrait_Status_Status, UserTraitSchema } from "../src/proto/gen/c1/connector/v2/annotation_trait_pb.ts";
 import { type PostgresServer, postgresUnavailable, startPostgres } from "./support/postgres.ts";
 import { allEntitlements, allGrants, allResources, grantKey, isDirect, syncToReader } from "./support/postgres-c1z.ts";
@@ -299,5 +300,11 @@ describe.skipIf(unavailable !== undefined)("postgres connector: sync agrees with
   it("carries hostile names through unchanged", () => {
     const names = new Set(resources.map((r) => r.displayName));
     for (const name of Object.values(HOSTILE)) expect(names.has(name), name).toBe(true);
+  });
+
+  it("passes the plugin conformance harness (ids, paging, traits, parents) read-only", async () => {
+    const report = await testPlugin(plugin, { config: { dsn: pg.dsn(), pageSize: 5 }, provisioning: false });
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.counts.pages).toBeGreaterThan(20);
   });
 });
