@@ -178,12 +178,14 @@ export class SyncRun {
     this.options.onProgress?.(event);
   }
 
-  enterPhase(op: ActionOp): void {
+  /** Returns whether this starts a new phase. */
+  enterPhase(op: ActionOp): boolean {
     const phase = phaseOf(op);
-    if (phase === this.phase) return;
+    if (phase === this.phase) return false;
     this.phase = phase;
     this.phaseEstimate = undefined;
     this.emit({ type: "phase", phase, at: this.clock.now() });
+    return true;
   }
 
   pageDone(): void {
@@ -392,7 +394,8 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     if (run.signal.aborted) throw run.signal.reason;
     const action = run.state.current();
     if (!action) break;
-    run.enterPhase(action.op);
+    // Phase boundaries always checkpoint (Go forces one after init; we do at every phase).
+    if (run.enterPhase(action.op)) await run.checkpoint(true);
     if (isPerResource(action)) {
       await runBatch(run, run.state.peekMatching(action.op, MAX_BATCH), workers);
     } else {
