@@ -101,7 +101,7 @@ export async function putC1zObject(
   bytes: Uint8Array,
   options: S3Options = {},
 ): Promise<PutResult> {
-  const partSize = options.partSize ?? 8 * 1024 * 1024;
+  const partSize = options.partSize ?? partSizeFrom(options.env ?? {});
   if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize ${partSize} is below S3's 5 MiB minimum`);
   const threshold = options.multipartThreshold ?? partSize;
   const digest = await sha256(bytes);
@@ -215,6 +215,12 @@ function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return error.name === "NoSuchKey" || error.name === "NotFound" || status === 404;
+}
+
+/** `BATON_S3_PART_SIZE_MB` (at least 5), else 8 MiB. */
+export function partSizeFrom(env: Env): number {
+  const mb = Number(env.BATON_S3_PART_SIZE_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 8 * 1024 * 1024;
 }
 
 export function maxDownloadBytesFrom(env: Env): number {
