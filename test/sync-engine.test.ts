@@ -146,6 +146,17 @@ describe("resources", () => {
     const { store, result } = await sync(plugin);
     expect(store.listResources().items.map((r) => r.id?.resource)).toEqual(["ok"]);
     expect(result.warnings).toEqual([expect.stringMatching(/dropped 1 invalid resources/)]);
+    // Dropped data is counted but does not count towards the not-found limit.
+    const many = pluginOf([
+      typeDef({
+        resourceType: USER,
+        list: async (_p, ctx) => {
+          const n = ctx.pageToken === "" ? 0 : Number(ctx.pageToken);
+          return { items: broken, nextPageToken: n < 20 ? String(n + 1) : "" };
+        },
+      }),
+    ]);
+    expect((await sync(many, { maxWarnings: 0 })).result.warnings).toHaveLength(21);
   });
 });
 
@@ -447,7 +458,7 @@ describe("retries and rate limits", () => {
     await expect(sync(make(1), { maxWarnings: 0 })).rejects.toThrow(/too many warnings/);
     // Go: more than 10 warnings and more than 10 % of completed actions.
     expect((await sync(make(10))).result.warnings).toHaveLength(10);
-    await expect(sync(make(11))).rejects.toThrow(/too many warnings \(11\)/);
+    await expect(sync(make(11))).rejects.toThrow(/too many warnings \(11 not found\)/);
   });
 });
 

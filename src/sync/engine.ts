@@ -145,6 +145,9 @@ export class SyncRun {
     );
   }
 
+  /** Not-found warnings only: Go aborts on these, not on dropped invalid data. */
+  notFoundWarnings = 0;
+
   warn(message: string): void {
     this.warnings.push(message);
     this.log.warn(message);
@@ -217,7 +220,7 @@ export class SyncRun {
   }
 
   tooManyWarnings(): boolean {
-    const count = this.warnings.length;
+    const count = this.notFoundWarnings;
     if (this.options.maxWarnings !== undefined && count > this.options.maxWarnings) return true;
     const completed = this.state.completedActionsCount;
     return count > WARNING_FLOOR && (completed === 0 || count / completed > WARNING_RATIO);
@@ -311,6 +314,7 @@ async function drainAction(run: SyncRun, id: string, first: Action): Promise<voi
       await runAction(run, action);
     } catch (error) {
       if (error instanceof NotFoundError && isPerResource(action)) {
+        run.notFoundWarnings++;
         run.warn(`not found, skipped: ${errorMessage(error)} (${describe(run, action)})`);
         if (run.state.has(id)) run.state.finish(id);
         return;
@@ -387,7 +391,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     await run.checkpoint(false);
     if (run.tooManyWarnings()) {
       throw new SyncError(
-        `too many warnings (${run.warnings.length}); last: ${run.warnings.at(-1) ?? ""}`,
+        `too many warnings (${run.notFoundWarnings} not found); last: ${run.warnings.at(-1) ?? ""}`,
         run.errorContext(run.state.current() ?? { op: "init", resourceTypeId: "", resourceId: "" }),
       );
     }

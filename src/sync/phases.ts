@@ -417,6 +417,7 @@ async function targetedResource(run: SyncRun, action: Action): Promise<void> {
     if (!(error instanceof NotFoundError)) throw error;
   }
   if (!resource || !isValidResource(resource)) {
+    run.notFoundWarnings++;
     run.warn(`targeted resource not found; skipped (${describe(run, action)})`);
     advance(run, action, "");
     return;
