@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Entitlement, Grant, Resource, ResourceType } from "../model/types.ts";
@@ -178,6 +179,10 @@ describe.skipIf(!tools || vectors.length === 0).each(vectors.map((path) => ({ na
       // Grants Go's migration rewrites (GrantExpandable moved to `expansion`) are the only ones allowed to change.
       expect(compare("v1_grants", " and instr(o.data, 'c1.connector.v2.GrantExpandable') = 0")).toBe(0);
       expect(sqlite3Value(out, "pragma integrity_check")).toBe("ok");
+      // Go's CLI leaves the WAL flag in the header (bytes 18/19 = 2); our copy is in rollback mode.
+      const originalHeader = readFileSync(db).subarray(18, 20);
+      expect(Array.from(originalHeader)).toEqual([2, 2]);
+      expect(Array.from(readFileSync(out).subarray(18, 20))).toEqual([1, 1]);
       const reread = await readC1zFile(join(tmp.dir, `${name}-roundtrip.c1z`), { engine: "sqljs" });
       expect(reread.listSyncs()).toEqual((await readC1zFile(path, { engine: "sqljs" })).listSyncs());
       reread.close();
