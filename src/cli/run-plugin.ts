@@ -139,7 +139,7 @@ export async function runPluginCommand(
     state: statePath ? fileStateStore(statePath) : undefined,
   });
   try {
-    const oneShot = await runOneShot(connected, standard, file, log);
+    const oneShot = await runOneShot(connected, standard, file, log, io.env);
     if (oneShot !== undefined) return oneShot;
     const existing = await loadC1zSource(file, { env: io.env });
     const store = existing ? await openC1z(existing) : await createC1z();
@@ -190,6 +190,7 @@ async function runOneShot(
   standard: ResolvedValues,
   file: string,
   log: Logger,
+  env: Record<string, string | undefined>,
 ): Promise<number | undefined> {
   const grantEntitlementId = pick(standard, "grant-entitlement");
   const revoke = pick(standard, "revoke-grant");
@@ -197,7 +198,7 @@ async function runOneShot(
   const deleteId = pick(standard, "delete-resource");
   const rotateId = pick(standard, "rotate-credentials");
   if (grantEntitlementId || revoke) {
-    const bytes = await loadC1zSource(file);
+    const bytes = await loadC1zSource(file, { env });
     if (!bytes) throw new ConfigError(`--file ($BATON_FILE): ${file} does not exist; run a sync first`);
     const reader = await openC1z(bytes);
     try {
