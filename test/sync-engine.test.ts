@@ -4,11 +4,12 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fromBinary } from "@bufbuild/protobuf";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type C1zWriter, createC1z } from "../src/c1z/index.ts";
 import { entitlement, grant, group, resource, resourceType, user } from "../src/model/builders.ts";
-import type { Grant, Resource, ResourceId } from "../src/model/types.ts";
+import { EntitlementExclusionGroupSchema, type Grant, type Resource, type ResourceId } from "../src/model/types.ts";
 import type { AnyPlugin, Page, ResourceTypeDefinition } from "../src/plugins/contract.ts";
 import { NotFoundError, type ProgressEvent, runSync, type SyncOptions, TransientError } from "../src/sync/index.ts";
 import { FakeClock } from "./sync-helpers.ts";
@@ -550,6 +551,11 @@ describe("options", () => {
       ["app:app1:admin", "App One", "App One"],
       ["app:app1:use", "App One", "App One"],
     ]);
+    // An exclusion group scoped to the resource is suffixed with the resource id.
+    const admin = app.find((e) => e.slug === "admin");
+    expect(
+      admin?.annotations.map((a) => fromBinary(EntitlementExclusionGroupSchema, a.value).exclusionGroupId),
+    ).toEqual(["tier-app1"]);
   });
 });
 

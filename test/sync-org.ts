@@ -5,9 +5,17 @@
  * with offset tokens; every call goes through `hooks.beforeCall` so a test
  * can count calls or throw.
  */
+import { create } from "@bufbuild/protobuf";
 import * as v from "valibot";
+import { packAny } from "../src/model/annotations.ts";
 import { entitlement, grant, group, resource, resourceType, role, user } from "../src/model/builders.ts";
-import type { Entitlement, Grant, Resource, ResourceId } from "../src/model/types.ts";
+import {
+  type Entitlement,
+  EntitlementExclusionGroupSchema,
+  type Grant,
+  type Resource,
+  type ResourceId,
+} from "../src/model/types.ts";
 import type { AnyPlugin, Page, ResourceTypeDefinition, SyncCallContext } from "../src/plugins/contract.ts";
 
 export interface OrgHooks {
@@ -167,7 +175,14 @@ export function buildOrg(options: OrgOptions) {
       },
       async staticEntitlements(ctx) {
         await before("static", "app", ctx);
-        return { items: [templateEntitlement("use"), templateEntitlement("admin")] };
+        const admin = templateEntitlement("admin");
+        admin.annotations = [
+          packAny(
+            EntitlementExclusionGroupSchema,
+            create(EntitlementExclusionGroupSchema, { exclusionGroupId: "tier", scopeToResource: true }),
+          ),
+        ];
+        return { items: [templateEntitlement("use"), admin] };
       },
       async entitlements(r, ctx) {
         await before("entitlements", "app", ctx, r.id?.resource);

@@ -4,12 +4,14 @@
  * pushing child actions on the stack. Writes happen before the token moves,
  * so a checkpoint never runs ahead of the data.
  */
-import { create } from "@bufbuild/protobuf";
-import { findAllAnnotations } from "../model/annotations.ts";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { anyIs, findAllAnnotations, packAny } from "../model/annotations.ts";
 import { entitlementId, resourceExternalId } from "../model/ids.ts";
 import {
+  type Any,
   ChildResourceTypeSchema,
   type Entitlement,
+  EntitlementExclusionGroupSchema,
   EntitlementSchema,
   type Grant,
   type Resource,
@@ -253,11 +255,28 @@ function planStaticEntitlements(run: SyncRun, action: Action): void {
   advance(run, action, "", children);
 }
 
+/** An exclusion group scoped to the resource gets `-<resourceId>` appended to its id, as Go does. */
+function scopedAnnotations(annotations: Any[], resourceId: string): Any[] {
+  return annotations.map((any) => {
+    if (!anyIs(any, EntitlementExclusionGroupSchema)) return any;
+    const group = fromBinary(EntitlementExclusionGroupSchema, any.value);
+    if (!group.scopeToResource) return any;
+    return packAny(
+      EntitlementExclusionGroupSchema,
+      create(EntitlementExclusionGroupSchema, {
+        ...group,
+        exclusionGroupId: `${group.exclusionGroupId}-${resourceId}`,
+      }),
+    );
+  });
+}
+
 /** A template entitlement made concrete for one resource (Go's syncStaticEntitlementsForResourceType). */
 function templated(template: Entitlement, resource: Resource): Entitlement {
   const id = resource.id as ResourceId;
   return create(EntitlementSchema, {
     ...template,
+    annotations: scopedAnnotations(template.annotations, id.resource),
     id: entitlementId(id, template.slug),
     resource,
     displayName: template.displayName || resource.displayName,
