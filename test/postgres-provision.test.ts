@@ -236,6 +236,18 @@ describe.skipIf(unavailable !== undefined)("postgres connector: provisioning", (
     });
   }
 
+  it("answers alreadyRevoked for a grant on a table dropped since the sync", async () => {
+    const sql = pgConnect("app_main");
+    await sql.unsafe('CREATE TABLE public."short lived" (x int)');
+    await sql.unsafe('GRANT SELECT ON public."short lived" TO user_05');
+    await resync();
+    const table = resourceNamed("table", "short lived", "app_main");
+    const held = grantIn(`${table.id?.resourceType}:${table.id?.resource}:select`, roleNamed("user_05"));
+    expect(held).toBeDefined();
+    await sql.unsafe('DROP TABLE public."short lived"');
+    expect((await definition("table").revoke?.(held as Grant, ctx()))?.alreadyRevoked).toBe(true);
+  });
+
   it("left every table in place despite the injection-shaped names", async () => {
     for (const database of ["app_main", "app_reports", HOSTILE.database]) {
       const rows = await pgConnect(

@@ -182,3 +182,13 @@ export async function revokeOnSecurable(
   }
   return {};
 }
+
+/** For revokes: an object that no longer exists holds no grants. */
+export async function unlessGone(find: () => Promise<Securable>): Promise<Securable | undefined> {
+  try {
+    return await find();
+  } catch (error) {
+    if (error instanceof PostgresConnectorError && error.kind === "not-found") return undefined;
+    throw error;
+  }
+}

@@ -52,7 +52,11 @@ describe("postgres config", () => {
     expect(sslOption({ sslmode: "disable" })).toBe(false);
     expect(sslOption({ sslmode: "prefer" })).toBe("prefer");
     expect(sslOption({ sslmode: "require" })).toBe("require");
-    expect(sslOption({ sslmode: "verify-full", caCert: "PEM" })).toEqual({ ca: "PEM", rejectUnauthorized: true });
+    expect(sslOption({ sslmode: "verify-full", caCert: "PEM", host: "10.0.0.1" })).toEqual({
+      host: "10.0.0.1",
+      ca: "PEM",
+      rejectUnauthorized: true,
+    });
     const verifyCa = sslOption({ sslmode: "verify-ca", caCert: "PEM" }) as { checkServerIdentity: () => unknown };
     expect(verifyCa).toMatchObject({ ca: "PEM", rejectUnauthorized: true });
     expect(verifyCa.checkServerIdentity()).toBeUndefined();

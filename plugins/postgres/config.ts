@@ -188,7 +188,7 @@ export function resolveConnection(config: PostgresConfig): ConnectionSettings {
 
 /** The driver's `ssl` option for a libpq sslmode. */
 export function sslOption(
-  settings: Pick<ConnectionSettings, "sslmode" | "caCert">,
+  settings: Pick<ConnectionSettings, "sslmode" | "caCert"> & { host?: string },
 ): false | "prefer" | "require" | object {
   switch (settings.sslmode) {
     case "disable":
@@ -204,7 +204,9 @@ export function sslOption(
     case "verify-ca":
       return { ca: settings.caCert, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case "verify-full":
-      return settings.caCert ? { ca: settings.caCert, rejectUnauthorized: true } : { rejectUnauthorized: true };
+      // `host` makes Node check the certificate against the address we dialled; without it an IP address
+      // (sent with no SNI) would be checked as "localhost".
+      return { host: settings.host, ...(settings.caCert ? { ca: settings.caCert } : {}), rejectUnauthorized: true };
   }
 }
 

@@ -9,6 +9,7 @@ import {
   privilegeGrants,
   revokeOnSecurable,
   type Securable,
+  unlessGone,
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { databaseSelected } from "./config.ts";
@@ -104,7 +105,8 @@ export const database: ResourceTypeDefinition<PgClient> = {
     return grantOnSecurable(on, slugOf(target), principal, ctx);
   },
   async revoke(g, ctx) {
-    const on = await securable(ctx.client, g.entitlement?.resource?.id?.resource ?? "");
+    const on = await unlessGone(() => securable(ctx.client, g.entitlement?.resource?.id?.resource ?? ""));
+    if (!on) return { alreadyRevoked: true };
     return revokeOnSecurable(on, slugOf(g.entitlement), parseOid(g.principal?.id?.resource ?? "", "role"), ctx);
   },
 };

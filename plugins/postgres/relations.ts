@@ -12,6 +12,7 @@ import {
   privilegeGrants,
   revokeOnSecurable,
   type Securable,
+  unlessGone,
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
@@ -140,7 +141,8 @@ function relationType(kind: Kind): ResourceTypeDefinition<PgClient> {
       return grantOnSecurable(on, slugOf(target), principal, ctx);
     },
     async revoke(g, ctx) {
-      const on = await securable(ctx.client, kind, g.entitlement?.resource?.id?.resource ?? "");
+      const on = await unlessGone(() => securable(ctx.client, kind, g.entitlement?.resource?.id?.resource ?? ""));
+      if (!on) return { alreadyRevoked: true };
       return revokeOnSecurable(on, slugOf(g.entitlement), parseOid(g.principal?.id?.resource ?? "", "role"), ctx);
     },
   };

@@ -81,7 +81,14 @@ function lookupUser(name: string): { uid: number; gid: number } {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<PostgresServer> {
+export interface StartOptions {
+  /** Extra postgresql.conf settings. */
+  settings?: Record<string, string>;
+  /** PEM server certificate and key: the server then accepts TLS (ssl = on). */
+  tls?: { cert: string; key: string };
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   const unavailable = postgresUnavailable();
   if (unavailable) throw new Error(`cannot start PostgreSQL: ${unavailable}`);
   const root = mkdtempSync(join(tmpdir(), "baton-edge-pg-"));
@@ -118,6 +125,16 @@ export async function startPostgres(options: { settings?: Record<string, string>
     throw new Error(`initdb failed: ${init.output}`);
   }
   const port = await freePort();
+  const tlsSettings: Record<string, string> = {};
+  if (options.tls) {
+    const cert = join(root, "server.crt");
+    const key = join(root, "server.key");
+    writeFileSync(cert, options.tls.cert);
+    writeFileSync(key, options.tls.key, { mode: 0o600 });
+    exec.own(cert);
+    exec.own(key);
+    Object.assign(tlsSettings, { ssl: "on", ssl_cert_file: cert, ssl_key_file: key });
+  }
   const settings: Record<string, string> = {
     listen_addresses: "127.0.0.1",
     port: String(port),
@@ -127,6 +144,7 @@ export async function startPostgres(options: { settings?: Record<string, string>
     full_page_writes: "off",
     max_connections: "60",
     shared_buffers: "16MB",
+    ...tlsSettings,
     ...options.settings,
   };
   const conf = Object.entries(settings)
