@@ -4,12 +4,19 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type C1zWriter, createC1z } from "../src/c1z/index.ts";
+import { packAny } from "../src/model/annotations.ts";
 import { entitlement, grant, group, resource, resourceType, user } from "../src/model/builders.ts";
-import { EntitlementExclusionGroupSchema, type Grant, type Resource, type ResourceId } from "../src/model/types.ts";
+import {
+  BatonIDSchema,
+  EntitlementExclusionGroupSchema,
+  type Grant,
+  type Resource,
+  type ResourceId,
+} from "../src/model/types.ts";
 import type { AnyPlugin, Page, ResourceTypeDefinition } from "../src/plugins/contract.ts";
 import { NotFoundError, type ProgressEvent, runSync, type SyncOptions, TransientError } from "../src/sync/index.ts";
 import { FakeClock } from "./sync-helpers.ts";
@@ -139,6 +146,12 @@ describe("resources", () => {
     await expect(sync(plugin)).rejects.toThrow(
       /missing expected trait UserTrait: user:bare.*plugin traitless, phase list-resources, resource type user/,
     );
+  });
+
+  it("fails when a plugin's resource carries BatonID", async () => {
+    const marked = user({ id: "x", displayName: "X", annotations: [packAny(BatonIDSchema, create(BatonIDSchema))] });
+    const plugin = pluginOf([typeDef({ resourceType: USER, list: async () => ({ items: [marked] }) })]);
+    await expect(sync(plugin)).rejects.toThrow(/user:x carries BatonID/);
   });
 
   it("drops invalid objects with a counted warning", async () => {

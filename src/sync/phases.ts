@@ -9,6 +9,7 @@ import { anyIs, findAllAnnotations, packAny } from "../model/annotations.ts";
 import { entitlementId, resourceExternalId } from "../model/ids.ts";
 import {
   type Any,
+  BatonIDSchema,
   ChildResourceTypeSchema,
   type Entitlement,
   EntitlementExclusionGroupSchema,
@@ -215,6 +216,12 @@ function validateResources(run: SyncRun, action: Action, items: (Resource | null
   const valid = items.filter(isValidResource);
   run.dropInvalid("resources", action, items.length - valid.length);
   for (const resource of valid) {
+    if (resource.annotations.some((any) => anyIs(any, BatonIDSchema))) {
+      throw new SyncError(
+        `resource ${resourceExternalId(resource.id as ResourceId)} carries BatonID, which is reserved for imported external resources`,
+        run.errorContext(action),
+      );
+    }
     const type = resourceTypeOf(run, (resource.id as ResourceId).resourceType);
     const missing = type ? missingTrait(type, resource) : undefined;
     if (missing) {
