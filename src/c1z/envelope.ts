@@ -33,11 +33,8 @@ export function encodeC1z(sqlite: Uint8Array, options: CompressOptions = {}): Ui
 }
 
 export function encodeC1zWithInfo(sqlite: Uint8Array, options: CompressOptions = {}): EncodedC1z {
-  const { frame, method } = compressZstd(sqlite, options);
-  const bytes = new Uint8Array(C1Z_V1_HEADER.length + frame.length);
-  bytes.set(C1Z_V1_HEADER, 0);
-  bytes.set(frame, C1Z_V1_HEADER.length);
-  return { bytes, compression: method };
+  const { frame, method } = compressZstd(sqlite, { ...options, prefix: C1Z_V1_HEADER });
+  return { bytes: frame, compression: method };
 }
 
 function hexPrefix(bytes: Uint8Array): string {

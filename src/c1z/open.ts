@@ -1,6 +1,6 @@
 import type { ZstdLimits } from "../compress/index.ts";
 import { type EngineChoice, type SqliteDatabase, sqliteEngine } from "../storage/index.ts";
-import { decodeC1z } from "./envelope.ts";
+import { checkSqliteFile, decodeC1z } from "./envelope.ts";
 import { C1zError } from "./errors.ts";
 import { checkTables, createSchema, migrate } from "./migrate.ts";
 import { SqliteC1zStore, type StoreOptions } from "./sqlite-store.ts";
@@ -23,11 +23,17 @@ export async function createC1z(options: C1zOptions = {}): Promise<SqliteC1zStor
 /** Decodes a c1z and opens a writable in-memory copy, migrated like Go's reader does. */
 export async function openC1z(bytes: Uint8Array, options: C1zOptions = {}): Promise<SqliteC1zStore> {
   const sqlite = decodeC1z(bytes, options.limits);
-  return openSqlite(sqlite, options);
+  return openOwnedSqlite(sqlite, options);
 }
 
 /** Opens SQLite database bytes (already out of the envelope) as a c1z store. */
 export async function openSqlite(sqlite: Uint8Array, options: C1zOptions = {}): Promise<SqliteC1zStore> {
+  checkSqliteFile(sqlite);
+  return openOwnedSqlite(sqlite[18] === 2 || sqlite[19] === 2 ? sqlite.slice() : sqlite, options);
+}
+
+/** `sqlite` belongs to us: its header may be rewritten in place. */
+async function openOwnedSqlite(sqlite: Uint8Array, options: C1zOptions): Promise<SqliteC1zStore> {
   // WAL-mode files (Go's CLI opens with journal_mode=WAL): in-memory engines cannot open them.
   // The WAL was checkpointed and truncated before Go compressed the file, so rollback mode is exact.
   if (sqlite[18] === 2 || sqlite[19] === 2) {

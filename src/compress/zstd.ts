@@ -23,6 +23,8 @@ export interface CompressOptions {
   level?: number;
   /** XXH64 content checksum (Go's writers set it). Default true. */
   checksum?: boolean;
+  /** Bytes placed before the frame in the same buffer (the c1z header). */
+  prefix?: Uint8Array;
 }
 
 export interface Compressed {
@@ -35,12 +37,21 @@ export function compressZstd(content: Uint8Array, options: CompressOptions = {})
   if (options.mode !== "raw" && nativeZstd) {
     try {
       const frame = nativeZstd.compress(content, { level: options.level ?? 3, checksum });
-      if (nativeFrameIsGoSafe(frame, content.length)) return { frame, method: "native" };
+      if (nativeFrameIsGoSafe(frame, content.length))
+        return { frame: withPrefix(options.prefix, frame), method: "native" };
     } catch {
       // workerd 2026-04-26 throws on some inputs (cloudflare/workerd#6769); raw blocks always work.
     }
   }
-  return { frame: rawZstdFrame(content, { checksum }), method: "raw" };
+  return { frame: rawZstdFrame(content, { checksum, prefix: options.prefix }), method: "raw" };
+}
+
+function withPrefix(prefix: Uint8Array | undefined, frame: Uint8Array): Uint8Array {
+  if (!prefix || prefix.length === 0) return frame;
+  const out = new Uint8Array(prefix.length + frame.length);
+  out.set(prefix, 0);
+  out.set(frame, prefix.length);
+  return out;
 }
 
 /** Go's reader rejects windows over 128 MiB (a single-segment frame's window is its content size). */
