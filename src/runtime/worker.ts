@@ -29,6 +29,11 @@ function plugins(): Promise<PluginRegistry> {
   return registry;
 }
 
+/** With auth off a Worker cannot bind to loopback, so it answers only requests addressed to loopback (`wrangler dev`). */
+export function refusesWithAuthOff(env: EnvLike, url: URL): boolean {
+  return authSettingsFromEnv(env).mode === "off" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}
+
 async function appFor(env: EnvLike): Promise<Hono<AppEnv>> {
   if (app) return app;
   const loaded = await plugins();
@@ -49,6 +54,18 @@ const log: Logger = {
 export default {
   async fetch(request: Request, env: EnvLike, ctx: ExecutionContextLike): Promise<Response> {
     try {
+      if (refusesWithAuthOff(env, new URL(request.url))) {
+        return Response.json(
+          {
+            type: "about:blank",
+            title: "Forbidden",
+            status: 403,
+            detail:
+              "API auth is off (BATON_AUTH=off): only local requests are served; configure BATON_AUTH_* to deploy",
+          },
+          { status: 403, headers: { "content-type": "application/problem+json" } },
+        );
+      }
       return await (await appFor(env)).fetch(request, env, ctx as never);
     } catch (error) {
       log.error("worker failed to start", { error: error instanceof Error ? error.message : String(error) });
