@@ -117,6 +117,12 @@ export async function runAction(run: SyncRun, action: Action): Promise<void> {
       return grantExpansion(run, action);
     case "targeted-resource-sync":
       return targetedResource(run, action);
+    case "list-external-resources":
+    case "fetch-assets":
+      // Go tokens may hold these; we configure no external c1z and Go itself no longer fetches assets.
+      run.log.info(`skipping ${action.op}: not supported by this engine`);
+      advance(run, action, "");
+      return;
     default:
       throw new SyncError(`unsupported action "${action.op}" in the sync token`, run.errorContext(action));
   }
