@@ -12,7 +12,7 @@ import { buildWorker, workerdPeakRss, writeWorkerConfig } from "../test/runtime-
 import { freePort } from "../test/upload-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const sizes = [
+const sizes: { label: string; vars: Record<string, string> }[] = [
   { label: "demo-default", vars: {} },
   { label: "demo-2k-users", vars: { BATON_USERS: "2000", BATON_GRANTS: "6000", BATON_GROUPS: "20" } },
 ];
