@@ -225,6 +225,19 @@ describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, prese
     expect(theirs.entitlements).toHaveLength(SAMPLE_COUNTS.entitlements);
     expect(theirs.grants).toHaveLength(SAMPLE_COUNTS.grants);
     expect(theirs.syncs).toEqual([expect.objectContaining({ type: "full", finished: true })]);
+    // `baton resources/entitlements/grants` would find every object they look up, and `baton stats` counts:
+    expect(theirs.missing).toEqual([]);
+    expect(theirs.stats).toEqual({
+      resource_types: 6,
+      user: 2,
+      group: 2,
+      role: 1,
+      app: 1,
+      project: 1,
+      "api-key": 1,
+      entitlements: 5,
+      grants: 6,
+    });
     // baton v0.7.27 dereferences these directly, and resolves every Any for `-o json`.
     for (const g of theirs.grants) {
       expect([g.entitlementId, g.entitlementResource, g.principal]).not.toContain(null);

@@ -1,6 +1,7 @@
 /** baton-edge's reader, listed in the same shape as the Go program's `list` output. */
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { C1zReader, PageOf, PageRequest } from "../../src/c1z/store.ts";
+import type { ResourceId } from "../../src/model/types.ts";
 import type { Listing } from "./tools.ts";
 
 function all<T>(list: (request: PageRequest) => PageOf<T>): T[] {
@@ -17,12 +18,56 @@ function all<T>(list: (request: PageRequest) => PageOf<T>): T[] {
 const anyNames = (annotations: readonly Any[]) =>
   annotations.map((any) => any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1)).sort();
 
+/** Go's `Stats(SyncTypeAny, "")` shape: counts of the latest finished sync of any type. */
+function goStats(store: C1zReader, resourceTypeIds: string[]): Record<string, number> | null {
+  const sync = store.latestFinishedSync();
+  if (!sync) return null;
+  const stats = store.stats(sync.syncId);
+  const out: Record<string, number> = { resource_types: stats.resource_types ?? 0 };
+  for (const id of resourceTypeIds) out[id] = stats.resources_by_resource_type?.[id] ?? 0;
+  if (sync.syncType !== "resources_only") {
+    out.entitlements = stats.entitlements ?? 0;
+    out.grants = stats.grants ?? 0;
+  }
+  return out;
+}
+
+/** The gets the baton CLI makes while printing, done with our reader, in the Go program's order. */
+function lookups(store: C1zReader): string[] {
+  const missing: string[] = [];
+  const type = (id: string) => {
+    if (!store.getResourceType(id)) missing.push(`resource type ${id}`);
+  };
+  const resource = (id: ResourceId | undefined) => {
+    if (!id) missing.push("resource <nil id>");
+    else if (!store.getResource(id)) missing.push(`resource ${id.resourceType}:${id.resource}`);
+  };
+  for (const r of all((p) => store.listResources(p))) {
+    type(r.id?.resourceType ?? "");
+    if (r.parentResourceId) resource(r.parentResourceId);
+  }
+  for (const e of all((p) => store.listEntitlements(p))) {
+    if (e.resource?.id) {
+      type(e.resource.id.resourceType);
+      resource(e.resource.id);
+    }
+  }
+  for (const g of all((p) => store.listGrants(p))) {
+    if (!store.getEntitlement(g.entitlement?.id ?? "")) missing.push(`entitlement ${g.entitlement?.id ?? ""}`);
+    resource(g.principal?.id);
+    type(g.principal?.id?.resourceType ?? "");
+    resource(g.entitlement?.resource?.id);
+  }
+  return missing;
+}
+
 export function ourListing(store: C1zReader): Listing {
   const syncs = store.listSyncs();
   const expansionSync = store.latestFinishedSync("full")?.syncId ?? syncs.at(-1)?.syncId;
+  const resourceTypes = all((r) => store.listResourceTypes(r));
   return {
     syncs: syncs.map((sync) => ({ id: sync.syncId, type: sync.syncType, finished: sync.endedAt !== null })),
-    resourceTypes: all((r) => store.listResourceTypes(r)).map((rt) => ({
+    resourceTypes: resourceTypes.map((rt) => ({
       id: rt.id,
       displayName: rt.displayName,
       traits: [...rt.traits],
@@ -66,5 +111,10 @@ export function ourListing(store: C1zReader): Listing {
             resourceTypeIds: [...(row.expansion?.resourceTypeIds ?? [])],
           }))
       : [],
+    missing: lookups(store),
+    stats: goStats(
+      store,
+      resourceTypes.map((rt) => rt.id),
+    ),
   };
 }

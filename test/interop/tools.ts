@@ -123,6 +123,10 @@ export interface Listing {
     sources: Record<string, boolean>;
   }[];
   expandable: { grantId: string; sourceEntitlementIds: string[]; shallow: boolean; resourceTypeIds: string[] }[];
+  /** Gets the baton CLI makes while printing (type, parent, entitlement, principal) that failed. */
+  missing: string[];
+  /** `baton stats` of the latest finished sync: resource_types, per-type resource counts, entitlements, grants. */
+  stats: Record<string, number> | null;
 }
 
 export function goList(file: string): Listing {

@@ -126,6 +126,11 @@ type listing struct {
 	Grants        []grantOut        `json:"grants"`
 	// Expandable grants of the latest finished full sync, from the expansion column.
 	Expandable []expansionOut `json:"expandable"`
+	// Lookups the baton CLI makes for each listed object (resource type, parent,
+	// entitlement, principal, entitlement resource) that failed.
+	Missing []string `json:"missing"`
+	// `baton stats`: Stats(any type) of the latest finished sync; nil when there is none.
+	Stats map[string]int64 `json:"stats"`
 }
 
 func list(ctx context.Context, path string) error {
@@ -142,8 +147,9 @@ func list(ctx context.Context, path string) error {
 
 	out := listing{
 		Syncs: []syncOut{}, ResourceTypes: []resourceTypeOut{}, Resources: []resourceOut{},
-		Entitlements: []entitlementOut{}, Grants: []grantOut{}, Expandable: []expansionOut{},
+		Entitlements: []entitlementOut{}, Grants: []grantOut{}, Expandable: []expansionOut{}, Missing: []string{},
 	}
+	lookups := &lookups{ctx: ctx, store: store, out: &out}
 
 	syncToken := ""
 	for {
@@ -189,9 +195,11 @@ func list(ctx context.Context, path string) error {
 				ResourceType: r.GetId().GetResourceType(), Resource: r.GetId().GetResource(),
 				DisplayName: r.GetDisplayName(), Annotations: anyNames(r.GetAnnotations()),
 			}
+			lookups.resourceType(r.GetId().GetResourceType())
 			if p := r.GetParentResourceId(); p != nil {
 				ro.ParentResourceType = ptr(p.GetResourceType())
 				ro.ParentResource = ptr(p.GetResource())
+				lookups.resource(p)
 			}
 			out.Resources = append(out.Resources, ro)
 		}
@@ -210,6 +218,8 @@ func list(ctx context.Context, path string) error {
 			if e.HasResource() && e.GetResource().HasId() {
 				eo.ResourceType = ptr(e.GetResource().GetId().GetResourceType())
 				eo.Resource = ptr(e.GetResource().GetId().GetResource())
+				lookups.resourceType(e.GetResource().GetId().GetResourceType())
+				lookups.resource(e.GetResource().GetId())
 			}
 			out.Entitlements = append(out.Entitlements, eo)
 		}
@@ -225,6 +235,10 @@ func list(ctx context.Context, path string) error {
 		}
 		for _, g := range resp.GetList() {
 			out.Grants = append(out.Grants, describeGrant(g))
+			lookups.entitlement(g.GetEntitlement().GetId())
+			lookups.resource(g.GetPrincipal().GetId())
+			lookups.resourceType(g.GetPrincipal().GetId().GetResourceType())
+			lookups.resource(g.GetEntitlement().GetResource().GetId())
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			break
@@ -264,8 +278,52 @@ func list(ctx context.Context, path string) error {
 		}
 	}
 
+	if finished, err := store.LatestFinishedSyncID(ctx, connectorstore.SyncTypeAny); err == nil && finished != "" {
+		if out.Stats, err = store.Stats(ctx, connectorstore.SyncTypeAny, ""); err != nil {
+			return err
+		}
+	}
+
 	enc := json.NewEncoder(os.Stdout)
 	return enc.Encode(out)
+}
+
+// lookups repeats the gets the baton CLI (v0.7.27, pkg/storecache) makes while printing
+// resources, entitlements and grants, and records the ones that fail.
+type lookups struct {
+	ctx   context.Context
+	store *dotc1z.C1File
+	out   *listing
+}
+
+func (l *lookups) fail(what string, err error) {
+	l.out.Missing = append(l.out.Missing, what)
+	fmt.Fprintf(os.Stderr, "interop: lookup failed: %s: %v\n", what, err)
+}
+
+func (l *lookups) resourceType(id string) {
+	_, err := l.store.GetResourceType(l.ctx, reader_v2.ResourceTypesReaderServiceGetResourceTypeRequest_builder{ResourceTypeId: id}.Build())
+	if err != nil {
+		l.fail("resource type "+id, err)
+	}
+}
+
+func (l *lookups) resource(id *v2.ResourceId) {
+	if id == nil {
+		l.fail("resource <nil id>", fmt.Errorf("no id"))
+		return
+	}
+	_, err := l.store.GetResource(l.ctx, reader_v2.ResourcesReaderServiceGetResourceRequest_builder{ResourceId: id}.Build())
+	if err != nil {
+		l.fail("resource "+id.GetResourceType()+":"+id.GetResource(), err)
+	}
+}
+
+func (l *lookups) entitlement(id string) {
+	_, err := l.store.GetEntitlement(l.ctx, reader_v2.EntitlementsReaderServiceGetEntitlementRequest_builder{EntitlementId: id}.Build())
+	if err != nil {
+		l.fail("entitlement "+id, err)
+	}
 }
 
 func describeGrant(g *v2.Grant) grantOut {
