@@ -18,7 +18,14 @@ import {
   type ResourceId,
 } from "../src/model/types.ts";
 import type { AnyPlugin, Page, ResourceTypeDefinition } from "../src/plugins/contract.ts";
-import { NotFoundError, type ProgressEvent, runSync, type SyncOptions, TransientError } from "../src/sync/index.ts";
+import {
+  NotFoundError,
+  type ProgressEvent,
+  runSync,
+  SyncNotCompleteError,
+  type SyncOptions,
+  TransientError,
+} from "../src/sync/index.ts";
 import { FakeClock } from "./sync-helpers.ts";
 import { buildOrg } from "./sync-org.ts";
 
@@ -636,6 +643,27 @@ describe("checkpoints and progress", () => {
     expect(result.resumed).toBe(true);
     expect(seen[0]).toBe("8");
     expect(store.listResources({ syncId: result.syncId, resourceTypeId: "user" }).items).toHaveLength(12);
+  });
+
+  it("runDurationMs stops with a checkpoint; repeated runs finish the same sync", async () => {
+    const clock = new FakeClock();
+    const org = buildOrg({ users: 20, groups: 6, pageSize: 4, hooks: { beforeCall: () => void (clock.time += 1000) } });
+    const store = await createC1z({ now: clock.now });
+    let steps = 0;
+    let result: Awaited<ReturnType<typeof runSync>> | undefined;
+    while (!result) {
+      steps++;
+      try {
+        result = await runSync({ plugin: org.plugin, client: {}, store, clock, runDurationMs: 5000 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(SyncNotCompleteError);
+        expect(steps).toBeLessThan(100);
+      }
+    }
+    expect(steps).toBeGreaterThan(3);
+    expect(store.listSyncs()).toHaveLength(1);
+    const whole = (await sync(buildOrg({ users: 20, groups: 6, pageSize: 4 }).plugin)).store;
+    expect([...grantsOf(store, result.syncId).keys()].sort()).toEqual([...grantsOf(whole).keys()].sort());
   });
 
   it("emits phases in Baton's order and progress with counts, pages, rate and estimates", async () => {

@@ -8,7 +8,14 @@ import type { C1zWriter, SyncType } from "../c1z/store.ts";
 import type { ResourceType } from "../model/types.ts";
 import type { AnyPlugin, Logger, PluginContext, ResourceTypeDefinition } from "../plugins/contract.ts";
 import { systemClock } from "./clock.ts";
-import { errorMessage, NotFoundError, SyncError, type SyncErrorContext, TransientError } from "./errors.ts";
+import {
+  errorMessage,
+  NotFoundError,
+  SyncError,
+  type SyncErrorContext,
+  SyncNotCompleteError,
+  TransientError,
+} from "./errors.ts";
 import { retryingFetch } from "./fetch.ts";
 import { runAction } from "./phases.ts";
 import { withRetry } from "./retry.ts";
@@ -398,6 +405,11 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
     if (run.signal.aborted) throw run.signal.reason;
     const action = run.state.current();
     if (!action) break;
+    const elapsed = clock.now() - run.startedAt;
+    if (options.runDurationMs !== undefined && elapsed >= options.runDurationMs) {
+      await run.checkpoint(true);
+      throw new SyncNotCompleteError(syncId, elapsed);
+    }
     // Phase boundaries always checkpoint (Go forces one after init; we do at every phase).
     if (run.enterPhase(action.op)) await run.checkpoint(true);
     if (isPerResource(action)) {

@@ -74,3 +74,17 @@ export function describeContext(context: SyncErrorContext): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The run used up its `runDurationMs` (Go's ErrSyncNotComplete): the state was
+ * checkpointed, and calling runSync again on the same store continues it.
+ */
+export class SyncNotCompleteError extends Error {
+  readonly syncId: string;
+
+  constructor(syncId: string, elapsedMs: number) {
+    super(`sync ${syncId} is not complete after ${elapsedMs} ms; it was checkpointed and resumes on the next run`);
+    this.name = "SyncNotCompleteError";
+    this.syncId = syncId;
+  }
+}

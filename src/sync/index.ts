@@ -5,6 +5,7 @@ export {
   type RateLimitInfo,
   SyncError,
   type SyncErrorContext,
+  SyncNotCompleteError,
   TransientError,
   type TransientErrorOptions,
 } from "./errors.ts";

@@ -41,6 +41,11 @@ export interface SyncOptions {
   skipFullSync?: boolean;
   /** `--workers`: parallelism within a phase. */
   workers?: number;
+  /**
+   * Stop after this long with a checkpoint and a `SyncNotCompleteError` (Go's run duration);
+   * the next runSync on the same store continues. For step-wise syncs on Workers.
+   */
+  runDurationMs?: number;
   /** Minimum time between periodic checkpoints (Go: 10 s). */
   checkpointIntervalMs?: number;
   /** Full syncs kept in the file after this one ends (Go: 2). */
