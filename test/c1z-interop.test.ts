@@ -130,6 +130,11 @@ describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, prese
     writeFileSync(frameFile, bytes.subarray(5));
     const listing = runOk(zstd.value, ["-lv", frameFile]).toString("utf8");
     expect(listing).toMatch(/# Zstandard Frames: 1\b/);
+    expect(listing).toMatch(/DictID: 0\b/);
+    expect(listing).toMatch(/Check: XXH64 [0-9a-f]{8}/);
+    // Go's decoder refuses windows over 128 MiB (reference §1.4).
+    const window = /Window Size: .*\((\d+) B\)/.exec(listing);
+    expect(Number(window?.[1])).toBeLessThanOrEqual(128 * 1024 * 1024);
   });
 
   it.skipIf(!present || !zstd.ok || !sqlite.ok)("passes sqlite3's PRAGMA integrity_check", () => {
