@@ -647,7 +647,16 @@ describe("checkpoints and progress", () => {
 
   it("runDurationMs stops with a checkpoint; repeated runs finish the same sync", async () => {
     const clock = new FakeClock();
-    const org = buildOrg({ users: 20, groups: 6, pageSize: 4, hooks: { beforeCall: () => void (clock.time += 1000) } });
+    const org = buildOrg({
+      users: 20,
+      groups: 6,
+      pageSize: 4,
+      hooks: {
+        beforeCall: () => {
+          clock.time += 1000;
+        },
+      },
+    });
     const store = await createC1z({ now: clock.now });
     let steps = 0;
     let result: Awaited<ReturnType<typeof runSync>> | undefined;
