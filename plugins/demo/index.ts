@@ -56,6 +56,19 @@ interface DemoClient {
   edits: DemoEdits;
   state?: PluginStateStore;
   pageSize: number;
+  /** Id lists per table, so paging does not copy a million keys per page; dropped on every change. */
+  idCache: Map<string, string[]>;
+}
+
+type Table = "users" | "groups" | "roles" | "projects";
+
+function idsOf(client: DemoClient, table: Table): string[] {
+  let ids = client.idCache.get(table);
+  if (!ids) {
+    ids = [...client.org[table].keys()];
+    client.idCache.set(table, ids);
+  }
+  return ids;
 }
 
 const userType = resourceType({ displayName: "User", traits: ["user"], skip: "entitlementsAndGrants" });
@@ -148,18 +161,17 @@ function grantOf(org: Organisation, owner: Resource, key: string): Grant | undef
   return grant(owner, slug, principalResource.id!, { expandable });
 }
 
-function grantsFor(org: Organisation, owner: Resource): Grant[] {
-  const prefix = `${owner.id!.resourceType}:${owner.id!.resource}:`;
-  const out: Grant[] = [];
-  for (const key of [...org.memberships].sort()) {
-    if (!key.startsWith(prefix)) continue;
-    const built = grantOf(org, owner, key);
-    if (built) out.push(built);
-  }
-  return out;
+/** One page of an owner's grants, building only the grants on that page. */
+function grantPage(org: Organisation, owner: Resource, token: string, pageSize: number): Page<Grant> {
+  const keys = page(org.memberships.ofResource(`${owner.id!.resourceType}:${owner.id!.resource}`), token, pageSize);
+  return {
+    items: keys.items.map((key) => grantOf(org, owner, key)).filter((g): g is Grant => g !== undefined),
+    nextPageToken: keys.nextPageToken,
+  };
 }
 
 async function persist(client: DemoClient): Promise<void> {
+  client.idCache.clear();
   await client.state?.save(`${JSON.stringify(client.edits, null, 2)}\n`);
 }
 
@@ -199,9 +211,18 @@ const provisioning = {
   },
 };
 
-function listing<T>(items: (client: DemoClient) => T[]) {
-  return async (_: unknown, ctx: { client: DemoClient; pageToken: string }): Promise<Page<T>> =>
-    page(items(ctx.client), ctx.pageToken, ctx.client.pageSize);
+/** Pages over ids first and builds resources only for the page (benchmark sizes stay linear). */
+function listing(
+  ids: (client: DemoClient) => string[],
+  build: (client: DemoClient, id: string) => Resource | undefined,
+) {
+  return async (_: unknown, ctx: { client: DemoClient; pageToken: string }): Promise<Page<Resource>> => {
+    const keys = page(ids(ctx.client), ctx.pageToken, ctx.client.pageSize);
+    return {
+      items: keys.items.map((id) => build(ctx.client, id)).filter((r): r is Resource => r !== undefined),
+      nextPageToken: keys.nextPageToken,
+    };
+  };
 }
 
 const get = async (id: ResourceId, _parent: ResourceId | undefined, ctx: { client: DemoClient }) =>
@@ -226,37 +247,49 @@ export default definePlugin({
     const org = generateOrganisation(settings);
     const edits = await loadEdits(ctx.state);
     applyEdits(org, edits);
-    return { org, edits, state: ctx.state, pageSize: settings.pageSize };
+    return { org, edits, state: ctx.state, pageSize: settings.pageSize, idCache: new Map() };
   },
   resourceTypes: [
     {
       resourceType: userType,
-      list: listing((client) => [...client.org.users.values()].map(userResource)),
+      list: listing(
+        (client) => idsOf(client, "users"),
+        (client, id) => userResource(client.org.users.get(id)!),
+      ),
       entitlements: noPage,
       grants: noPage,
       get,
     },
     {
       resourceType: groupType,
-      list: listing((client) => [...client.org.groups.keys()].map((id) => groupResource(client.org, id)!)),
+      list: listing(
+        (client) => idsOf(client, "groups"),
+        (client, id) => groupResource(client.org, id),
+      ),
       entitlements: async (owner) => ({ items: entitlementsOf(owner) }),
-      grants: async (owner, ctx) => page(grantsFor(ctx.client.org, owner), ctx.pageToken, ctx.client.pageSize),
+      grants: async (owner, ctx) => grantPage(ctx.client.org, owner, ctx.pageToken, ctx.client.pageSize),
       get,
       ...provisioning,
     },
     {
       resourceType: roleType,
-      list: listing((client) => [...client.org.roles.keys()].map((id) => roleResource(client.org, id)!)),
+      list: listing(
+        (client) => idsOf(client, "roles"),
+        (client, id) => roleResource(client.org, id),
+      ),
       entitlements: async (owner) => ({ items: entitlementsOf(owner) }),
-      grants: async (owner, ctx) => page(grantsFor(ctx.client.org, owner), ctx.pageToken, ctx.client.pageSize),
+      grants: async (owner, ctx) => grantPage(ctx.client.org, owner, ctx.pageToken, ctx.client.pageSize),
       get,
       ...provisioning,
     },
     {
       resourceType: appType,
-      list: listing(() => [appResource()]),
+      list: listing(
+        () => [APP_ID],
+        () => appResource(),
+      ),
       entitlements: async (owner) => ({ items: entitlementsOf(owner) }),
-      grants: async (owner, ctx) => page(grantsFor(ctx.client.org, owner), ctx.pageToken, ctx.client.pageSize),
+      grants: async (owner, ctx) => grantPage(ctx.client.org, owner, ctx.pageToken, ctx.client.pageSize),
       get,
       ...provisioning,
     },
@@ -265,11 +298,10 @@ export default definePlugin({
       // Projects are children of the app: listed only under it (ChildResourceType), never at the top level.
       list: async (parent, ctx) =>
         parent?.resourceType === "app" && parent.resource === APP_ID
-          ? page(
-              [...ctx.client.org.projects.keys()].map((id) => projectResource(ctx.client.org, id)!),
-              ctx.pageToken,
-              ctx.client.pageSize,
-            )
+          ? listing(
+              (client) => idsOf(client, "projects"),
+              (client, id) => projectResource(client.org, id),
+            )(parent, ctx)
           : { items: [] },
       entitlements: noPage,
       staticEntitlements: async () => ({
@@ -283,7 +315,7 @@ export default definePlugin({
           }),
         ),
       }),
-      grants: async (owner, ctx) => page(grantsFor(ctx.client.org, owner), ctx.pageToken, ctx.client.pageSize),
+      grants: async (owner, ctx) => grantPage(ctx.client.org, owner, ctx.pageToken, ctx.client.pageSize),
       get,
       ...provisioning,
     },

@@ -70,13 +70,61 @@ export function parseMembershipKey(key: string): { entitlementId: string; princi
   };
 }
 
+/** The membership set, indexed by the entitlement's resource so grant listings stay O(page). */
+export class Memberships implements Iterable<string> {
+  private readonly keys = new Set<string>();
+  private readonly byResource = new Map<string, Set<string>>();
+  private readonly sorted = new Map<string, string[]>();
+
+  private static resourceOf(key: string): string {
+    const entitlementId = key.slice(0, key.lastIndexOf("|"));
+    return entitlementId.slice(0, entitlementId.lastIndexOf(":"));
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): this {
+    if (this.keys.has(key)) return this;
+    this.keys.add(key);
+    const ref = Memberships.resourceOf(key);
+    const set = this.byResource.get(ref) ?? new Set<string>();
+    this.byResource.set(ref, set);
+    set.add(key);
+    this.sorted.delete(ref);
+    return this;
+  }
+  delete(key: string): boolean {
+    if (!this.keys.delete(key)) return false;
+    const ref = Memberships.resourceOf(key);
+    this.byResource.get(ref)?.delete(key);
+    this.sorted.delete(ref);
+    return true;
+  }
+  /** Keys whose entitlement belongs to `type:id`, sorted (stable paging across calls). */
+  ofResource(ref: string): string[] {
+    let list = this.sorted.get(ref);
+    if (!list) {
+      list = [...(this.byResource.get(ref) ?? [])].sort();
+      this.sorted.set(ref, list);
+    }
+    return list;
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return this.keys[Symbol.iterator]();
+  }
+}
+
 export interface Organisation {
   users: Map<string, DemoUser>;
   groups: Map<string, DemoGroup>;
   roles: Map<string, { id: string; name: string }>;
   projects: Map<string, DemoProject>;
   /** Membership keys (see `membershipKey`). */
-  memberships: Set<string>;
+  memberships: Memberships;
 }
 
 export function demoUser(index: number, width: number): DemoUser {
@@ -101,7 +149,7 @@ export function generateOrganisation(size: DemoSize): Organisation {
     groups: new Map(),
     roles: new Map(ROLES.map((role) => [role.id, role])),
     projects: new Map(),
-    memberships: new Set(),
+    memberships: new Memberships(),
   };
   for (let i = 1; i <= size.users; i++) {
     const user = demoUser(i, userWidth);
