@@ -16,7 +16,15 @@ import type { Grant, Resource } from "../src/model/types.ts";
 import { testPlugin } from "../src/plugins/testing.ts";
 import { UserTrait_Status_Status, UserTraitSchema } from "../src/proto/gen/c1/connector/v2/annotation_trait_pb.ts";
 import { type PostgresServer, postgresUnavailable, startPostgres } from "./support/postgres.ts";
-import { allEntitlements, allGrants, allResources, grantKey, isDirect, syncToReader } from "./support/postgres-c1z.ts";
+import {
+  allEntitlements,
+  allGrants,
+  allResources,
+  connectContext,
+  grantKey,
+  isDirect,
+  syncToReader,
+} from "./support/postgres-c1z.ts";
 import { DATABASES, HOSTILE, seedCluster } from "./support/postgres-seed.ts";
 
 const unavailable = postgresUnavailable();
@@ -306,5 +314,29 @@ describe.skipIf(unavailable !== undefined)("postgres connector: sync agrees with
     const report = await testPlugin(plugin, { config: { dsn: pg.dsn(), pageSize: 5 }, provisioning: false });
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(report.counts.pages).toBeGreaterThan(20);
+  });
+
+  it("answers targeted gets with the resource the sync wrote, and undefined for a missing OID", async () => {
+    const client = await plugin.connect({ dsn: pg.dsn() }, connectContext());
+    try {
+      const ctx = { ...connectContext(), client };
+      for (const definition of plugin.resourceTypes) {
+        const type = definition.resourceType.id;
+        const sample =
+          resources.find((r) => r.id?.resourceType === type && r.displayName.includes('"')) ??
+          resources.find((r) => r.id?.resourceType === type);
+        expect(sample, type).toBeDefined();
+        const got = await definition.get?.(sample?.id as NonNullable<Resource["id"]>, sample?.parentResourceId, ctx);
+        expect(got?.displayName, type).toBe(sample?.displayName);
+        expect(got?.parentResourceId?.resource, type).toBe(sample?.parentResourceId?.resource);
+        if (type === "cluster") continue;
+        const missing = (sample?.id?.resource ?? "").replace(/\d+$/, "4000000000");
+        expect(
+          await definition.get?.({ ...(sample?.id as NonNullable<Resource["id"]>), resource: missing }, undefined, ctx),
+        ).toBeUndefined();
+      }
+    } finally {
+      await plugin.close?.(client);
+    }
   });
 });

@@ -46,6 +46,9 @@ export const cluster: ResourceTypeDefinition<PgClient> = {
     if (parent) return { items: [] };
     return { items: [clusterResource(ctx.client)] };
   },
+  async get(id, _parent, ctx) {
+    return id.resource === CLUSTER_ID ? clusterResource(ctx.client) : undefined;
+  },
   async entitlements(owner: Resource): Promise<Page<Entitlement>> {
     return {
       items: (Object.keys(ATTRIBUTES) as Attribute[]).map((slug) =>

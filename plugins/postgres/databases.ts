@@ -14,7 +14,7 @@ import {
 import type { PgClient } from "./client.ts";
 import { databaseSelected } from "./config.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import { isOid, parseOid, resourceTypes, slugOf, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -90,6 +90,11 @@ export const database: ResourceTypeDefinition<PgClient> = {
     if (parent) return { items: [] };
     const page = await listDatabases(ctx.client, ctx.pageToken);
     return { items: page.items.map(databaseResource), nextPageToken: page.nextPageToken };
+  },
+  async get(id, _parent, ctx) {
+    if (!isOid(id.resource)) return undefined;
+    const row = await findDatabase(ctx.client, id.resource);
+    return row && databaseSelected(ctx.client.settings, row.datname) ? databaseResource(row) : undefined;
   },
   async entitlements(owner) {
     return { items: privilegeEntitlements(owner, DATABASE_PRIVILEGES, "database") };

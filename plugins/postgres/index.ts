@@ -3,15 +3,24 @@
  * sequences with their privileges and owners; grants, revokes and account lifecycle.
  * Client: postgres.js (Node, Bun, Deno; Workers over cloudflare:sockets).
  */
+import type { ResourceId } from "../../src/model/types.ts";
 import { definePlugin } from "../../src/plugins/define.ts";
 import { createAccount, deleteResource, rotateCredentials } from "./accounts.ts";
 import { PgClient } from "./client.ts";
 import { cluster } from "./cluster.ts";
 import { postgresConfig, resolveConnection } from "./config.ts";
 import { database } from "./databases.ts";
-import { resourceTypes, T } from "./model.ts";
+import { isOid, resourceTypes, T } from "./model.ts";
 import { sequence, table, view } from "./relations.ts";
-import { grantMembership, listRoles, memberEntitlement, revokeMembership, roleMemberGrants } from "./roles.ts";
+import {
+  findRole,
+  grantMembership,
+  listRoles,
+  memberEntitlement,
+  revokeMembership,
+  roleMemberGrants,
+  roleResource,
+} from "./roles.ts";
 import { schema } from "./schemas.ts";
 
 export { PostgresConnectorError } from "./errors.ts";
@@ -26,6 +35,11 @@ function roleType(canLogin: boolean) {
     },
     async entitlements(owner: Parameters<typeof memberEntitlement>[0]) {
       return { items: [memberEntitlement(owner)] };
+    },
+    async get(id: ResourceId, _parent: unknown, ctx: { client: PgClient }) {
+      if (!isOid(id.resource)) return undefined;
+      const row = await findRole(ctx.client, id.resource);
+      return row && row.rolcanlogin === canLogin ? roleResource(row) : undefined;
     },
     grants: roleMemberGrants,
     grant: grantMembership,

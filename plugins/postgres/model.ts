@@ -79,3 +79,13 @@ export function slugOf(entitlement: { id: string; slug?: string } | undefined): 
   if (!entitlement) return "";
   return entitlement.slug || entitlement.id.slice(entitlement.id.lastIndexOf(":") + 1);
 }
+
+/** Targeted gets answer "not found" for ids that cannot be ours. */
+export function isOid(id: string): boolean {
+  return OID.test(id);
+}
+
+export function isDatabaseObjectId(id: string): boolean {
+  const parts = id.split(".");
+  return parts.length === 2 && parts.every((part) => OID.test(part));
+}

@@ -16,7 +16,15 @@ import {
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { databaseObjectId, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import {
+  databaseObjectId,
+  isDatabaseObjectId,
+  parseDatabaseObjectId,
+  parseOid,
+  resourceTypes,
+  slugOf,
+  T,
+} from "./model.ts";
 import { quoteQualified } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -124,6 +132,11 @@ function relationType(kind: Kind): ResourceTypeDefinition<PgClient> {
       );
       const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.oid);
       return { items: page.rows.map((row) => relationResource(kind, databaseOid, row)), nextPageToken: page.next };
+    },
+    async get(id, _parent, ctx) {
+      if (!isDatabaseObjectId(id.resource)) return undefined;
+      const found = await unlessGone(() => securable(ctx.client, kind, id.resource));
+      return found?.resource;
     },
     async entitlements(owner) {
       return { items: privilegeEntitlements(owner, kind.privileges, kind.noun) };

@@ -16,7 +16,15 @@ import {
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { databaseObjectId, parseDatabaseObjectId, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import {
+  databaseObjectId,
+  isDatabaseObjectId,
+  parseDatabaseObjectId,
+  parseOid,
+  resourceTypes,
+  slugOf,
+  T,
+} from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -91,6 +99,11 @@ export const schema: ResourceTypeDefinition<PgClient> = {
     );
     const page = nextToken(rows, ctx.client.settings.pageSize, (row) => row.oid);
     return { items: page.rows.map((row) => schemaResource(databaseOid, databaseName, row)), nextPageToken: page.next };
+  },
+  async get(id, _parent, ctx) {
+    if (!isDatabaseObjectId(id.resource)) return undefined;
+    const found = await unlessGone(() => securable(ctx.client, id.resource));
+    return found?.resource;
   },
   async entitlements(owner) {
     return { items: privilegeEntitlements(owner, SCHEMA_PRIVILEGES, "schema") };
