@@ -286,6 +286,18 @@ describe("c1z files written by Go", () => {
     expect(theirs.resources.length).toBeGreaterThan(0);
   });
 
+  it.skipIf(!go.ok).each(vectors)(
+    "%s: after our read and re-write, baton-sdk lists the same as before",
+    async (name) => {
+      const original = path.join(vectorsDir, name);
+      const store = await readC1zFile(original);
+      const rewritten = path.join(work, `rewritten-${name}`);
+      await writeFileAtomic(rewritten, store.toBytes());
+      store.close();
+      expectSameListing(goList(rewritten), goList(original));
+    },
+  );
+
   it.skipIf(!go.ok)("a fresh file from baton-sdk's writer reads the same with ours", async () => {
     const file = path.join(work, "go-fresh.c1z");
     const syncId = goRun(["create", file]).trim();
