@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
 import { createFsStateStore } from "../http/state/fs.ts";
+import type { PluginRegistry } from "../plugins/contract.ts";
 import { builtinPluginsDir, loadPlugins } from "../plugins/loader.ts";
 import {
   authSettingsFromEnv,
@@ -22,13 +23,18 @@ export interface PreparedServer {
   connectorNames: string[];
 }
 
-export async function prepareServer(env: EnvLike): Promise<PreparedServer> {
+/** `registry`: plugins already loaded (the CLI's `serve`); otherwise `plugins/` plus `BATON_PLUGINS_DIR`. */
+export async function prepareServer(
+  env: EnvLike,
+  options: { registry?: PluginRegistry } = {},
+): Promise<PreparedServer> {
   const auth = authSettingsFromEnv(env);
   const address = listenAddressFromEnv(env, auth);
   const dirs = [builtinPluginsDir()];
-  if (typeof env.BATON_PLUGINS_DIR === "string" && env.BATON_PLUGINS_DIR !== "")
+  if (typeof env.BATON_PLUGINS_DIR === "string" && env.BATON_PLUGINS_DIR !== "") {
     dirs.push(resolve(env.BATON_PLUGINS_DIR));
-  const registry = await loadPlugins(dirs);
+  }
+  const registry = options.registry ?? (await loadPlugins(dirs));
   const { connectors, failures } = connectorsFromRegistry(registry, env);
   for (const failure of failures) {
     console.warn(
