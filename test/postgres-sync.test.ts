@@ -10,11 +10,13 @@ import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import plugin from "../plugins/postgres/index.ts";
+import { createC1z } from "../src/c1z/index.ts";
 import type { C1zReader } from "../src/c1z/store.ts";
 import { findAnnotation } from "../src/model/index.ts";
 import type { Grant, Resource } from "../src/model/types.ts";
 import { testPlugin } from "../src/plugins/testing.ts";
 import { UserTrait_Status_Status, UserTraitSchema } from "../src/proto/gen/c1/connector/v2/annotation_trait_pb.ts";
+import { runSync } from "../src/sync/index.ts";
 import { type PostgresServer, postgresUnavailable, startPostgres } from "./support/postgres.ts";
 import {
   allEntitlements,
@@ -336,6 +338,37 @@ describe.skipIf(unavailable !== undefined)("postgres connector: sync agrees with
         ).toBeUndefined();
       }
     } finally {
+      await plugin.close?.(client);
+    }
+  });
+
+  it("resumes an interrupted sync from its checkpointed page tokens to the same result", async () => {
+    const client = await plugin.connect({ dsn: pg.dsn(), pageSize: 7 }, connectContext());
+    const store = await createC1z();
+    try {
+      const controller = new AbortController();
+      const interrupted = runSync({
+        plugin,
+        client,
+        store,
+        checkpointIntervalMs: 0,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.type === "progress" && event.pages >= 60) controller.abort();
+        },
+      });
+      await expect(interrupted).rejects.toThrow();
+      expect(store.latestUnfinishedSync()?.syncToken).not.toBe("");
+      const resumed = await runSync({ plugin, client, store, checkpointIntervalMs: 0 });
+      expect(resumed.resumed).toBe(true);
+      expect(allGrants(store).map(grantKey).sort()).toEqual(grants.map(grantKey).sort());
+      expect(
+        allResources(store)
+          .map((r) => `${r.id?.resourceType}:${r.id?.resource}`)
+          .sort(),
+      ).toEqual(resources.map((r) => `${r.id?.resourceType}:${r.id?.resource}`).sort());
+    } finally {
+      store.close();
       await plugin.close?.(client);
     }
   });
