@@ -4,7 +4,7 @@
  * from a scratch directory, so edits to the source tree never reload it mid-test.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface BundleSize {
@@ -12,11 +12,34 @@ export interface BundleSize {
   gzipKiB: number;
 }
 
+/** Test files run in parallel; two wrangler builds at once would both rewrite the generated registry. */
+async function withBuildLock<T>(root: string, fn: () => T): Promise<T> {
+  const lock = join(root, ".tmp/worker-build.lock");
+  mkdirSync(join(root, ".tmp"), { recursive: true });
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 180_000 || i > 1800) rmSync(lock, { recursive: true, force: true });
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function buildWorker(root: string, scratch: string): Promise<BundleSize> {
-  const out = execFileSync(
-    join(root, "node_modules/.bin/wrangler"),
-    ["deploy", "--dry-run", "--outdir", join(scratch, "bundle")],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, encoding: "utf8", stdio: "pipe" },
+  const out = await withBuildLock(root, () =>
+    execFileSync(
+      join(root, "node_modules/.bin/wrangler"),
+      ["deploy", "--dry-run", "--outdir", join(scratch, "bundle")],
+      { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, encoding: "utf8", stdio: "pipe" },
+    ),
   );
   const match = out.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
   if (!match) throw new Error(`wrangler deploy --dry-run printed no size:\n${out}`);
