@@ -61,7 +61,11 @@ export async function startMoto(): Promise<Moto> {
     stop: () =>
       new Promise<void>((ok) => {
         if (child.exitCode !== null) return ok();
-        child.once("exit", () => ok());
+        const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+        child.once("exit", () => {
+          clearTimeout(force);
+          ok();
+        });
         child.kill("SIGTERM");
       }),
   };
