@@ -286,3 +286,17 @@ describe("usage and config errors: one line naming the flag and its env var, exi
     expect(result.stderr).not.toContain("short");
   });
 });
+
+describe("subcommands with flags around them", () => {
+  it("accepts --plugins-dir before or after capabilities, and rejects an unknown subcommand with exit 2", async () => {
+    const after = await runCli(["acme", "capabilities", "--plugins-dir", pluginsDir], { cwd: work.dir });
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout)["@type"]).toBe("type.googleapis.com/c1.connector.v2.ConnectorCapabilities");
+    const before = await runCli(["acme", "--plugins-dir", pluginsDir, "config"], { cwd: work.dir });
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout).displayName).toBe("Acme");
+    const unknown = await runCli(["acme", "bogus"], { cwd: work.dir, env: env() });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe('error: unknown command "bogus" for "baton-edge acme"');
+  });
+});

@@ -85,21 +85,22 @@ export async function runPluginCommand(
   io: CliIO,
   configFile: ConfigFile,
 ): Promise<number> {
-  if (argv[0] === "capabilities" || argv[0] === "config") {
-    const rest = parseArgs(argv.slice(1), [RUN_FLAGS.find((f) => f.name === "help")!]);
-    if (rest.positionals.length > 0) throw new UsageError(`unexpected argument "${rest.positionals[0]}"`);
-    const json = argv[0] === "capabilities" ? capabilitiesJson(plugin) : configSchemaJson(plugin);
-    io.stdout(`${JSON.stringify(json, null, 2)}\n`);
-    return EXIT_OK;
-  }
   const { pluginFlags, all } = runFlagSpecs(plugin);
   const parsed = parseArgs(argv, all);
+  const [subcommand, ...extra] = parsed.positionals;
   if (parsed.flags.help === true) {
     io.stdout(pluginHelp(plugin, pluginFlags, RUN_FLAGS));
     return EXIT_OK;
   }
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(`unknown command "${parsed.positionals[0]}" for "baton-edge ${plugin.name}"`);
+  if (subcommand === "capabilities" || subcommand === "config") {
+    // Like Baton's default-capabilities builder: derived from the definition, no config or credentials needed.
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const json = subcommand === "capabilities" ? capabilitiesJson(plugin) : configSchemaJson(plugin);
+    io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  if (subcommand !== undefined) {
+    throw new UsageError(`unknown command "${subcommand}" for "baton-edge ${plugin.name}"`);
   }
   const sources = { flags: parsed.flags, env: io.env, file: configFile.values };
   const standardFields = RUN_FLAGS.filter((spec) => spec.name !== "help").map(flagField);
