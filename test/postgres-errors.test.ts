@@ -119,6 +119,22 @@ describe.skipIf(unavailable !== undefined)("postgres connector: failures keep th
     expect(readFileSync(file).equals(good)).toBe(true);
   });
 
+  it("provisioning without the privilege names the operation and the role, and changes nothing", async () => {
+    const client = await plugin.connect({ dsn: pg.dsn("postgres", "limited", LIMITED_PASSWORD) }, connectContext());
+    try {
+      const ctx = { ...connectContext(), client };
+      const failure = plugin.createAccount?.({ login: "should_not_exist" }, ctx);
+      await expect(failure).rejects.toMatchObject({ kind: "permission", code: "42501" });
+      await expect(failure).rejects.toThrow(
+        /missing privilege while creating a login role as "limited".*permission denied to create role/,
+      );
+      const rows = await admin`select 1 from pg_roles where rolname = 'should_not_exist'`;
+      expect(rows).toHaveLength(0);
+    } finally {
+      await plugin.close?.(client);
+    }
+  });
+
   it("a malformed DSN is a config error that does not echo the DSN", async () => {
     const dsn = "postgres://u:Sup3r-Secret@[bad/";
     const failure = Promise.resolve().then(() => plugin.connect({ dsn }, connectContext()));
