@@ -25,6 +25,8 @@ export interface EncodedC1z {
   bytes: Uint8Array;
   /** `native` zstd or the raw-block fallback. */
   compression: "native" | "raw";
+  /** Why native zstd was not used although present. */
+  fallbackReason?: string;
 }
 
 /** `C1ZF\0` + one zstd frame of the SQLite file. */
@@ -33,8 +35,8 @@ export function encodeC1z(sqlite: Uint8Array, options: CompressOptions = {}): Ui
 }
 
 export function encodeC1zWithInfo(sqlite: Uint8Array, options: CompressOptions = {}): EncodedC1z {
-  const { frame, method } = compressZstd(sqlite, { ...options, prefix: C1Z_V1_HEADER });
-  return { bytes: frame, compression: method };
+  const { frame, method, fallbackReason } = compressZstd(sqlite, { ...options, prefix: C1Z_V1_HEADER });
+  return fallbackReason ? { bytes: frame, compression: method, fallbackReason } : { bytes: frame, compression: method };
 }
 
 function hexPrefix(bytes: Uint8Array): string {

@@ -30,20 +30,25 @@ export interface CompressOptions {
 export interface Compressed {
   frame: Uint8Array;
   method: "native" | "raw";
+  /** Why native zstd was not used although present. */
+  fallbackReason?: string;
 }
 
 export function compressZstd(content: Uint8Array, options: CompressOptions = {}): Compressed {
   const checksum = options.checksum ?? true;
+  let fallbackReason: string | undefined;
   if (options.mode !== "raw" && nativeZstd) {
     try {
       const frame = nativeZstd.compress(content, { level: options.level ?? 3, checksum });
-      if (nativeFrameIsGoSafe(frame, content.length))
-        return { frame: withPrefix(options.prefix, frame), method: "native" };
-    } catch {
+      fallbackReason = nativeFrameProblem(frame, content.length);
+      if (!fallbackReason) return { frame: withPrefix(options.prefix, frame), method: "native" };
+    } catch (error) {
       // workerd 2026-04-26 throws on some inputs (cloudflare/workerd#6769); raw blocks always work.
+      fallbackReason = `${nativeZstd.name} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
-  return { frame: rawZstdFrame(content, { checksum, prefix: options.prefix }), method: "raw" };
+  const frame = rawZstdFrame(content, { checksum, prefix: options.prefix });
+  return fallbackReason ? { frame, method: "raw", fallbackReason } : { frame, method: "raw" };
 }
 
 function withPrefix(prefix: Uint8Array | undefined, frame: Uint8Array): Uint8Array {
@@ -55,12 +60,14 @@ function withPrefix(prefix: Uint8Array | undefined, frame: Uint8Array): Uint8Arr
 }
 
 /** Go's reader rejects windows over 128 MiB (a single-segment frame's window is its content size). */
-function nativeFrameIsGoSafe(frame: Uint8Array, contentLength: number): boolean {
+function nativeFrameProblem(frame: Uint8Array, contentLength: number): string | undefined {
   try {
     const info = locateSingleFrame(frame);
-    return info.windowSize <= DEFAULT_MAX_WINDOW_SIZE && (info.contentSize ?? contentLength) === contentLength;
-  } catch {
-    return false;
+    if (info.windowSize > DEFAULT_MAX_WINDOW_SIZE) return `native frame window ${info.windowSize} is over 128 MiB`;
+    if ((info.contentSize ?? contentLength) !== contentLength) return "native frame declares a wrong content size";
+    return undefined;
+  } catch (error) {
+    return `native frame is not one valid zstd frame: ${(error as Error).message}`;
   }
 }
 
