@@ -5,7 +5,8 @@
  * Two valid bases: a file from our writer (raw-block zstd on runtimes without native
  * zstd) and a Go-written vector (a real compressed klauspost frame with XXH64).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import initSqlJs from "sql.js";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,10 +14,12 @@ import { C1zError, type C1zErrorCode, decodeC1z, encodeC1z, openC1z } from "../s
 import { V1_DDL, V1_TABLES } from "../src/c1z/schema.ts";
 import { ourListing } from "./interop/our-listing.ts";
 import { writeSample } from "./interop/sample.ts";
-import { findCommand, type Listing, runOk, vectorsDir } from "./interop/tools.ts";
+import { findCommand, type Listing, repoRoot, runOk, vectorsDir } from "./interop/tools.ts";
 
 const MiB = 1024 * 1024;
 const zstdCli = findCommand("zstd");
+const bun = findCommand("bun", [path.join(repoRoot, "node_modules/.bin/bun")]);
+if (!bun.ok) console.warn(`c1z-corrupt: skipping mutants of a Bun-written file: ${bun.reason}`);
 if (!zstdCli.ok) console.warn(`c1z-corrupt: skipping the zstd-CLI-made bomb: ${zstdCli.reason}`);
 
 /** mulberry32: a tiny seeded PRNG, so every run sees the same corpus. */
@@ -342,24 +345,26 @@ describe("random mutations (seeded, bounded)", () => {
     },
   };
 
-  it("300 mutants each open to the same content or fail with a C1zError", async () => {
-    const random = prng(20261128);
+  async function expectMutantsConsistent(bases: Uint8Array[], count: number, seed: number) {
+    const random = prng(seed);
     const outcomes: Record<string, number> = {};
-    const bases: [Uint8Array, Listing][] = [];
-    for (const base of [ours, goVector]) {
+    const listings: Listing[] = [];
+    for (const base of bases) {
       const store = await openC1z(base.slice());
-      bases.push([base, ourListing(store)]);
+      listings.push(ourListing(store));
       store.close();
     }
     const names = Object.keys(mutations);
-    for (let i = 0; i < 300; i++) {
-      const [base, listing] = bases[i % 2];
+    for (let i = 0; i < count; i++) {
+      const base = bases[i % bases.length];
       const name = names[pick(random, names.length)];
       const mutant = mutations[name](base, random);
       try {
         const store = await openC1z(mutant);
         try {
-          expect(ourListing(store), `mutant ${i} (${name}) opened with different content`).toEqual(listing);
+          expect(ourListing(store), `mutant ${i} (${name}) opened with different content`).toEqual(
+            listings[i % bases.length],
+          );
         } finally {
           store.close();
         }
@@ -371,6 +376,26 @@ describe("random mutations (seeded, bounded)", () => {
         outcomes[error.code] = (outcomes[error.code] ?? 0) + 1;
       }
     }
+    return outcomes;
+  }
+
+  it.skipIf(!bun.ok)(
+    "150 mutants of a Bun-written file (native zstd) open to the same content or fail with a C1zError",
+    async () => {
+      if (!bun.ok) return;
+      const file = path.join(mkdtempSync(path.join(tmpdir(), "c1z-corrupt-")), "bun.c1z");
+      runOk(bun.value, [path.join(repoRoot, "test/interop/write-sample.ts"), file], { cwd: repoRoot });
+      const written = new Uint8Array(readFileSync(file));
+      rmSync(path.dirname(file), { recursive: true, force: true });
+      expect(frameLayout(written).hasChecksum).toBe(true);
+      expect(frameLayout(written).firstBlockType).toBe(2); // compressed, unlike our Node 20 raw frames
+      const outcomes = await expectMutantsConsistent([written], 150, 424242);
+      expect(outcomes.opened ?? 0).toBeLessThan(15);
+    },
+  );
+
+  it("300 mutants each open to the same content or fail with a C1zError", async () => {
+    const outcomes = await expectMutantsConsistent([ours, goVector], 300, 20261128);
     const rejected = Object.entries(outcomes)
       .filter(([key]) => key !== "opened")
       .reduce((n, [, count]) => n + count, 0);

@@ -21,6 +21,7 @@ import {
   type Listing,
   protocDecode,
   referenceDir,
+  repoRoot,
   run,
   runOk,
   schemaRows,
@@ -264,6 +265,39 @@ describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, prese
         resourceTypeIds: ["user"],
       },
     ]);
+  });
+});
+
+const bun = findCommand("bun", [path.join(repoRoot, "node_modules/.bin/bun")]);
+if (!bun.ok) console.warn(`c1z-interop: skipping the Bun-written file: ${bun.reason}`);
+
+describe.skipIf(!bun.ok)("a c1z written by baton-edge under Bun (bun:sqlite, native zstd)", () => {
+  it.skipIf(!zstd.ok || !go.ok)("is a compressed single frame that zstd and baton-sdk read like ours", async () => {
+    if (!bun.ok || !zstd.ok) return;
+    const file = path.join(work, "bun-native.c1z");
+    const info = JSON.parse(
+      runOk(bun.value, [path.join(repoRoot, "test/interop/write-sample.ts"), file], { cwd: repoRoot }).toString("utf8"),
+    ) as { engine: string; compression: string };
+    expect(info).toEqual({ engine: "bun:sqlite", compression: "native" });
+    const bytes = new Uint8Array(readFileSync(file));
+    expect(run(zstd.value, ["-t", "-q"], { input: bytes.subarray(5) }).status).toBe(0);
+    const frameFile = path.join(work, "bun-native.zst");
+    writeFileSync(frameFile, bytes.subarray(5));
+    const listing = runOk(zstd.value, ["-lv", frameFile]).toString("utf8");
+    expect(listing).toMatch(/# Zstandard Frames: 1\b/);
+    expect(listing).toMatch(/Check: XXH64 [0-9a-f]{8}/);
+    const window = /Window Size: .*\((\d+) B\)/.exec(listing);
+    expect(Number(window?.[1])).toBeLessThanOrEqual(128 * 1024 * 1024);
+    const sqliteSize = zstdDecompress(zstd.value, bytes).length;
+    expect(bytes.length).toBeLessThan(sqliteSize / 4); // really compressed, not raw blocks
+
+    const theirs = goList(file);
+    const store = await readC1zFile(file);
+    const ours = ourListing(store);
+    store.close();
+    expectSameListing(ours, theirs);
+    expect(theirs.grants).toHaveLength(SAMPLE_COUNTS.grants);
+    expect(theirs.missing).toEqual([]);
   });
 });
 
