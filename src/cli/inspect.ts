@@ -329,7 +329,9 @@ export function inspect(reader: C1zReader, command: string, options: Options): O
       };
     }
     case "stats": {
-      const run = reader.latestFinishedSync() ?? (syncId ? reader.getSync(syncId) : undefined);
+      const run = options.syncId
+        ? reader.getSync(options.syncId)
+        : (reader.latestFinishedSync() ?? (syncId ? reader.getSync(syncId) : undefined));
       if (!run) return { table: "No finished sync found in the c1z\n", json: {} };
       const stats = reader.stats(run.syncId);
       const types = [
