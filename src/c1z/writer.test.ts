@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
 import { entitlement, grant, group, resourceType, user } from "../model/builders.ts";
@@ -81,6 +83,8 @@ describe.skipIf(!tools).each(engines)("a c1z we write (%s)", (engine) => {
     const bytes = store.toBytes();
     expect(Array.from(bytes.subarray(0, 5))).toEqual([0x43, 0x31, 0x5a, 0x46, 0x00]);
     const db = writeAndDecompress(bytes, tmp.dir, `ddl-${engine}`); // throws if zstd -d fails
+    const test = spawnSync("sh", ["-c", `tail -c +6 "${join(tmp.dir, `ddl-${engine}.c1z`)}" | zstd -t -q`]);
+    expect(test.status, test.stderr.toString()).toBe(0);
     expect(sqlite3Value(db, "pragma integrity_check")).toBe("ok");
     const master = sqlite3(db, "select sql from sqlite_master where sql is not null order by rowid").map((r) =>
       normalizeSql(String(r.sql)),
