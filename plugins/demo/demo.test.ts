@@ -15,6 +15,7 @@ describe("demo plugin", () => {
     const names = report.checks.map((check) => check.name);
     expect(names).toContain("grant/revoke group");
     expect(names).toContain("list project under app:demo");
+    expect(names).toContain("full sync into a c1z");
     // The harness's grant and revoke cancel out in the persisted edits.
     const edits = JSON.parse(state.text ?? "{}");
     expect(edits.granted).toEqual([]);

@@ -1,12 +1,13 @@
 /**
  * The conformance harness for plugin authors: `await testPlugin(plugin, { config })`
  * calls the plugin the way the sync engine and provisioning do and checks what
- * Baton relies on — ids, paging, traits, parent links, targeted get, and
- * idempotent grant/revoke. Framework-agnostic: it throws `ConformanceError`
+ * Baton relies on — ids, paging, traits, parent links, targeted get, a full
+ * sync through the real engine, and idempotent grant/revoke. Framework-agnostic: it throws `ConformanceError`
  * listing every failed check.
  */
 import { create } from "@bufbuild/protobuf";
 import * as v from "valibot";
+import { createC1z, openC1z } from "../c1z/index.ts";
 import { findAllAnnotations } from "../model/annotations.ts";
 import { entitlementId, grantId, resourceExternalId } from "../model/ids.ts";
 import {
@@ -17,6 +18,7 @@ import {
   type Resource,
   ResourceIdSchema,
 } from "../model/types.ts";
+import { runSync } from "../sync/index.ts";
 import { connectPlugin, memoryStateStore } from "./connect.ts";
 import type { AnyPlugin, Page, PluginStateStore, ResourceTypeDefinition, SyncCallContext } from "./contract.ts";
 import { validatePluginDefinition } from "./define.ts";
@@ -39,6 +41,8 @@ export interface TestPluginOptions {
   maxResourcesPerType?: number;
   /** Set false to skip grant/revoke checks (e.g. against a live system). Default true. */
   provisioning?: boolean;
+  /** Set false to skip the full sync through the real engine into an in-memory c1z. Default true. */
+  sync?: boolean;
 }
 
 export interface ConformanceCheck {
@@ -271,6 +275,27 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
         const missing = create(ResourceIdSchema, { resourceType: rt.id, resource: "conformance-missing-\u2603" });
         if ((await get(missing, undefined, connected.ctx)) !== undefined) {
           throw new Error("get() of a resource that does not exist must return undefined");
+        }
+      });
+    }
+
+    if (options.sync !== false) {
+      await attempt("full sync into a c1z", async () => {
+        const store = await createC1z();
+        try {
+          const result = await runSync({ plugin, client: connected.client, store });
+          const written = store.stats(result.syncId);
+          if (written.resources !== report.counts.resources) {
+            throw new Error(
+              `the sync wrote ${written.resources} resources, the listings returned ${report.counts.resources}`,
+            );
+          }
+          if (result.warnings.length > 0) throw new Error(`the sync warned: ${result.warnings.join("; ")}`);
+          // The file must survive its own envelope: encode and decode again.
+          const reopened = await openC1z(store.toBytes());
+          reopened.close();
+        } finally {
+          store.close();
         }
       });
     }
