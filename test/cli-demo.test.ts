@@ -235,3 +235,32 @@ export default definePlugin({
     }
   });
 });
+
+describe("on a terminal", () => {
+  const script = findCommand("script");
+  if (!script.ok) console.warn(`cli-demo: skipping the TTY check: ${script.reason}`);
+  it.skipIf(!script.ok)("shows a progress line and console-format logs", async () => {
+    if (!script.ok) return;
+    const dir = tempDir("tty");
+    try {
+      const { spawnSync } = await import("node:child_process");
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(import.meta.dirname, "../bin/baton-edge.js"))} demo -f tty.c1z --users 50`;
+      // util-linux script(1) runs the command on a pseudo-terminal, so stderr.isTTY is true.
+      const result = spawnSync(script.value, ["-qec", command, "/dev/null"], {
+        cwd: dir.dir,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(result.status, result.stdout).toBe(0);
+      expect(result.stdout).toContain("\r\x1b[2K");
+      // The first progress event is always drawn; later ones at most every 100 ms, so assert only the shape.
+      const drawn = result.stdout.split("\r\x1b[2K").slice(1);
+      const shape = /^[a-z-]+(?: \d+%)?: \d+ resource types, \d+ resources, \d+ entitlements, \d+ grants \(\d+\/s\)/;
+      expect(drawn.some((line) => shape.test(line))).toBe(true);
+      expect(result.stdout).toMatch(/\tINFO\tsync finished\t/);
+      expect(result.stdout).not.toMatch(/"msg":/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
