@@ -131,6 +131,19 @@ describe("resolveConfig", () => {
     );
   });
 
+  it("enforces atLeastOne", async () => {
+    const { definePlugin: define } = await import("./define.ts");
+    const either = define({
+      ...plugin,
+      name: "either",
+      configRelations: [{ kind: "atLeastOne", fields: ["user", "keyFile"] }],
+    });
+    expect(error(() => resolveConfig(either, { flags: { "api-token": "abcd" } })).message).toBe(
+      "at least one of --user ($BATON_USER), --key-file ($BATON_KEY_FILE) must be set",
+    );
+    expect(resolveConfig(either, { flags: { "api-token": "abcd", "key-file": "k" } }).config.keyFile).toBe("k");
+  });
+
   it("redacts secrets for display", () => {
     const { config, fields } = resolveConfig(plugin, { flags: { "api-token": "abcd" } });
     expect(redactConfig(config, fields).apiToken).toBe("[redacted]");
