@@ -131,9 +131,8 @@ describe("resolveConfig", () => {
     );
   });
 
-  it("enforces atLeastOne", async () => {
-    const { definePlugin: define } = await import("./define.ts");
-    const either = define({
+  it("enforces atLeastOne", () => {
+    const either = definePlugin({
       ...plugin,
       name: "either",
       configRelations: [{ kind: "atLeastOne", fields: ["user", "keyFile"] }],
