@@ -53,7 +53,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function stringEnv(env: Record<string, unknown>): Record<string, string | undefined> {
+export function stringEnv(env: Record<string, unknown>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, value] of Object.entries(env)) if (typeof value === "string") out[k] = value;
   return out;

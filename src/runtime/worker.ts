@@ -8,7 +8,8 @@ import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
 import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
 import { staticRegistry } from "../plugins/static-registry.ts";
-import { runScheduledSyncs } from "./cron.ts";
+import { locationCheckpoints } from "./checkpoints.ts";
+import { runScheduledSyncs, stringEnv } from "./cron.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
 
 interface ExecutionContextLike {
@@ -86,7 +87,9 @@ export default {
       const loaded = await plugins();
       const byName = new Map<string, AnyPlugin>(loaded.plugins.map((p) => [p.name, p.plugin]));
       log.info("cron: run started", { cron: controller.cron, scheduledTime: controller.scheduledTime });
-      const outcomes = await runScheduledSyncs({ env, plugin: async (name) => byName.get(name), log });
+      const template = typeof env.BATON_CHECKPOINT_LOCATION === "string" ? env.BATON_CHECKPOINT_LOCATION : "";
+      const checkpoints = template ? locationCheckpoints(template, { env: stringEnv(env), bindings: env }) : undefined;
+      const outcomes = await runScheduledSyncs({ env, plugin: async (name) => byName.get(name), log, checkpoints });
       log.info("cron: run finished", { outcomes });
     })();
     ctx.waitUntil(run);

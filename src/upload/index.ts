@@ -4,9 +4,17 @@
  */
 
 import { type Destination, DestinationError, describeDestination, parseDestination } from "./destination.ts";
-import { readC1zBytesIfExists, writeFileAtomic } from "./local-file.ts";
+import { readC1zBytesIfExists, removeFileIfExists, writeFileAtomic } from "./local-file.ts";
 import { getC1zR2, isR2Bucket, putC1zR2 } from "./r2.ts";
-import { createS3Client, type Env, getC1zObject, maxDownloadBytesFrom, putC1zObject, type S3Options } from "./s3.ts";
+import {
+  createS3Client,
+  deleteC1zObject,
+  type Env,
+  getC1zObject,
+  maxDownloadBytesFrom,
+  putC1zObject,
+  type S3Options,
+} from "./s3.ts";
 
 export {
   type Destination,
@@ -89,6 +97,26 @@ export async function loadC1zSource(
       const client = createS3Client(destination, options);
       try {
         return await getC1zObject(client, destination.bucket, destination.key, options);
+      } finally {
+        client.destroy();
+      }
+    }
+  }
+}
+
+/** Removes a c1z (a cron checkpoint once its sync finished); a missing one is not an error. */
+export async function removeC1z(location: string | Destination, options: TransferOptions = {}): Promise<void> {
+  const destination = resolve(location);
+  switch (destination.kind) {
+    case "file":
+      return removeFileIfExists(destination.path);
+    case "r2":
+      await r2Bucket(destination, options).delete(destination.key);
+      return;
+    case "s3": {
+      const client = createS3Client(destination, options);
+      try {
+        await deleteC1zObject(client, destination.bucket, destination.key);
       } finally {
         client.destroy();
       }

@@ -1,16 +1,7 @@
 /** Local c1z files, through node:fs (Node, Bun, Deno; a virtual fs on Workers). */
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic } from "../c1z/file.ts";
 
 export async function readC1zBytesIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -19,4 +10,8 @@ export async function readC1zBytesIfExists(path: string): Promise<Uint8Array | u
     if ((error as { code?: string }).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+export async function removeFileIfExists(path: string): Promise<void> {
+  await rm(path, { force: true });
 }

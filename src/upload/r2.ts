@@ -17,11 +17,17 @@ export interface R2BucketLike {
   ): Promise<unknown>;
   get(key: string): Promise<{ size: number; arrayBuffer(): Promise<ArrayBuffer> } | null>;
   head(key: string): Promise<{ size: number } | null>;
+  delete(key: string): Promise<void>;
 }
 
 export function isR2Bucket(value: unknown): value is R2BucketLike {
   const v = value as Partial<R2BucketLike> | null;
-  return typeof v?.put === "function" && typeof v.get === "function" && typeof v.head === "function";
+  return (
+    typeof v?.put === "function" &&
+    typeof v.get === "function" &&
+    typeof v.head === "function" &&
+    typeof v.delete === "function"
+  );
 }
 
 export async function putC1zR2(bucket: R2BucketLike, key: string, bytes: Uint8Array): Promise<{ sha256: string }> {

@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -221,6 +222,17 @@ function isNotFound(error: unknown): boolean {
 export function partSizeFrom(env: Env): number {
   const mb = Number(env.BATON_S3_PART_SIZE_MB);
   return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 8 * 1024 * 1024;
+}
+
+export async function deleteC1zObject(client: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw new S3TransferError(`deleting s3://${bucket}/${key} failed: ${messageOf(error)}`, "upload-failed", {
+      cause: error,
+    });
+  }
 }
 
 export function maxDownloadBytesFrom(env: Env): number {

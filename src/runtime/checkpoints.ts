@@ -1,0 +1,31 @@
+/**
+ * Unfinished cron syncs kept between invocations in a c1z location
+ * (`BATON_CHECKPOINT_LOCATION`, e.g. `r2://C1Z_BUCKET/checkpoints/{connector}.c1z`),
+ * so a sync larger than one invocation continues where the last one stopped.
+ */
+import { expandKeyTemplate, loadC1zSource, removeC1z, saveC1z, type TransferOptions } from "../upload/index.ts";
+import type { ConnectorJob } from "./connectors.ts";
+import type { CheckpointSink } from "./cron.ts";
+
+export class CheckpointConfigError extends Error {
+  override readonly name = "CheckpointConfigError";
+}
+
+export function locationCheckpoints(template: string, options: TransferOptions): CheckpointSink {
+  if (!template.includes("{connector}")) {
+    throw new CheckpointConfigError(`BATON_CHECKPOINT_LOCATION must contain {connector}, got "${template}"`);
+  }
+  if (template.includes("{syncId}") || template.includes("{date}")) {
+    throw new CheckpointConfigError(
+      "BATON_CHECKPOINT_LOCATION may use only {connector}: a checkpoint outlives its date",
+    );
+  }
+  const at = (job: ConnectorJob) => expandKeyTemplate(template, { connector: job.name, syncId: "", date: "" });
+  return {
+    load: (job) => loadC1zSource(at(job), options),
+    save: async (job, bytes) => {
+      await saveC1z(at(job), bytes, options);
+    },
+    clear: (job) => removeC1z(at(job), options),
+  };
+}
