@@ -13,7 +13,7 @@ export class CheckpointConfigError extends Error {
 
 export function locationCheckpoints(template: string, options: TransferOptions): CheckpointSink {
   if (!template.includes("{connector}")) {
-    throw new CheckpointConfigError(`BATON_CHECKPOINT_LOCATION must contain {connector}, got "${template}"`);
+    throw new CheckpointConfigError("BATON_CHECKPOINT_LOCATION must contain {connector}");
   }
   if (template.includes("{syncId}") || template.includes("{date}")) {
     throw new CheckpointConfigError(

@@ -163,7 +163,10 @@ export function expandKeyTemplate(template: string, values: KeyTemplateValues): 
   return template.replace(/\{([^{}]*)\}/g, (_, name: string) => {
     const value = table[name];
     if (value === undefined) {
-      throw new DestinationError(`unknown placeholder {${name}} in "${template}": use {connector}, {syncId} or {date}`);
+      // The template may be an s3:// URI with inline credentials: never echo it.
+      throw new DestinationError(
+        `unknown placeholder {${name}} in a c1z location: use {connector}, {syncId} or {date}`,
+      );
     }
     return value;
   });
