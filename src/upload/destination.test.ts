@@ -59,6 +59,12 @@ describe("expandKeyTemplate", () => {
     ).toBe("c1z/demo/2026-11-28/2abc.c1z");
   });
 
+  it("never echoes the location (it may carry inline credentials) in its error", () => {
+    const attempt = () => expandKeyTemplate("s3://AKID:topsecret@bucket/{tenant}.c1z", { connector: "a", syncId: "b" });
+    expect(attempt).toThrow(/unknown placeholder \{tenant\}/);
+    expect(attempt).not.toThrow(/topsecret/);
+  });
+
   it("rejects unknown placeholders", () => {
     expect(() => expandKeyTemplate("{tenant}/x", { connector: "a", syncId: "b" })).toThrow(
       /unknown placeholder \{tenant\}/,
