@@ -2,7 +2,7 @@
  * Plugins dropped into a directory at run time, and the CLI's usage/config
  * errors, through the real `node bin/baton-edge.js` process.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readC1zFile } from "../src/c1z/file.ts";
@@ -298,5 +298,30 @@ describe("subcommands with flags around them", () => {
     const unknown = await runCli(["acme", "bogus"], { cwd: work.dir, env: env() });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('error: unknown command "bogus" for "baton-edge acme"');
+  });
+});
+
+describe("plugin output errors", () => {
+  it("a malformed object fails the sync naming plugin, resource type and field, and keeps no partial file", async () => {
+    const dir = path.join(work.dir, "shape-plugins");
+    mkdirSync(path.join(dir, "shapeless"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "shapeless/index.ts"),
+      `import { definePlugin, resourceType, v } from "baton-edge/plugin";
+export default definePlugin({ name: "shapeless", displayName: "Shapeless", config: v.object({}), connect: () => ({}),
+  resourceTypes: [{ resourceType: resourceType({ displayName: "Team" }),
+    list: async () => ({ items: [{ id: { resourceType: "team", resource: "1" }, displayName: "One", annotations: [] }] }),
+    entitlements: async () => ({ items: [] }), grants: async () => ({ items: [] }) }] });
+`,
+    );
+    const result = await runCli(["shapeless", "-f", "shapeless.c1z"], {
+      cwd: work.dir,
+      env: { BATON_PLUGINS_DIR: dir },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'plugin "shapeless", resource type "team": list().items.0 must be a c1.connector.v2.Resource message',
+    );
+    expect(existsSync(path.join(work.dir, "shapeless.c1z"))).toBe(false);
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * A plugin wrapper that checks the *shape* of every page before the sync engine
+ * sees it, so a plain object, a number where a string belongs or a missing
+ * page is reported as "plugin X, resource type Y: items[3].displayName …"
+ * instead of a protobuf encoding error. What Baton itself tolerates or rejects
+ * (empty ids are dropped with a warning, missing traits fail the sync) is left
+ * to the engine, so Go's semantics are unchanged.
+ */
+import * as v from "valibot";
+import type { AnyPlugin, ResourceTypeDefinition } from "./contract.ts";
+import { PluginOutputError } from "./validate-output.ts";
+
+const message = (typeName: string, builder: string) =>
+  v.custom<unknown>(
+    (input) => typeof input === "object" && input !== null && (input as { $typeName?: unknown }).$typeName === typeName,
+    `must be a ${typeName} message (build it with ${builder})`,
+  );
+const optionalMessage = (typeName: string, builder: string, entries: v.ObjectEntries) =>
+  v.optional(v.intersect([message(typeName, builder), v.object(entries)]));
+const resourceId = optionalMessage("c1.connector.v2.ResourceId", "resourceId()", {
+  resourceType: v.string("must be a string"),
+  resource: v.string("must be a string"),
+});
+const anyList = v.array(
+  v.object({ typeUrl: v.string("must be a string"), value: v.instance(Uint8Array, "must be bytes") }, "must be an Any"),
+  "must be an array of Any (use packAny)",
+);
+
+const resourceShape = v.intersect([
+  message("c1.connector.v2.Resource", "resource(), user(), group()…"),
+  v.object({
+    id: resourceId,
+    parentResourceId: resourceId,
+    displayName: v.string("must be a string"),
+    annotations: anyList,
+  }),
+]);
+const entitlementShape = v.intersect([
+  message("c1.connector.v2.Entitlement", "entitlement()"),
+  v.object({
+    id: v.string("must be a string"),
+    slug: v.string("must be a string"),
+    resource: optionalMessage("c1.connector.v2.Resource", "resource()", { id: resourceId }),
+    annotations: anyList,
+  }),
+]);
+const grantShape = v.intersect([
+  message("c1.connector.v2.Grant", "grant()"),
+  v.object({
+    id: v.string("must be a string"),
+    entitlement: optionalMessage("c1.connector.v2.Entitlement", "entitlement()", {
+      id: v.string("must be a string"),
+      resource: optionalMessage("c1.connector.v2.Resource", "resource()", { id: resourceId }),
+    }),
+    principal: optionalMessage("c1.connector.v2.Resource", "a Resource or resourceId()", { id: resourceId }),
+    annotations: anyList,
+  }),
+]);
+
+function pageShape(item: v.GenericSchema) {
+  return v.object(
+    {
+      items: v.array(v.union([v.null(), v.undefined(), item]), "must be an array"),
+      nextPageToken: v.optional(v.string("must be a string")),
+      annotations: v.optional(anyList),
+    },
+    "must be an object { items, nextPageToken? }",
+  );
+}
+const resourcePage = pageShape(resourceShape);
+const entitlementPage = pageShape(entitlementShape);
+const grantPage = pageShape(grantShape);
+
+function check<T>(schema: v.GenericSchema, value: T, plugin: string, resourceType: string, what: string): T {
+  const result = v.safeParse(schema, value);
+  if (!result.success) {
+    let issue = result.issues[0];
+    // Inside `null | undefined | message`, skip the null/undefined alternatives; report the message's first problem.
+    for (;;) {
+      const next = issue.issues?.find((sub) => sub.type !== "null" && sub.type !== "undefined");
+      if (!next) break;
+      issue = next;
+    }
+    // Issues inside a union carry paths relative to the union's input; join them to the outer path.
+    const outer = v.getDotPath(result.issues[0]);
+    const inner = issue === result.issues[0] ? null : v.getDotPath(issue);
+    const where = outer && inner && !inner.startsWith(outer) ? `${outer}.${inner}` : (inner ?? outer);
+    throw new PluginOutputError(plugin, resourceType, where ? `${what}.${where}` : what, issue.message);
+  }
+  return value;
+}
+
+function wrapType(plugin: string, definition: ResourceTypeDefinition<unknown>): ResourceTypeDefinition<unknown> {
+  const rt = definition.resourceType.id;
+  const wrapped: ResourceTypeDefinition<unknown> = {
+    ...definition,
+    list: async (parent, ctx) => check(resourcePage, await definition.list(parent, ctx), plugin, rt, "list()"),
+    entitlements: async (resource, ctx) =>
+      check(entitlementPage, await definition.entitlements(resource, ctx), plugin, rt, "entitlements()"),
+    grants: async (resource, ctx) => check(grantPage, await definition.grants(resource, ctx), plugin, rt, "grants()"),
+  };
+  if (definition.staticEntitlements) {
+    const staticEntitlements = definition.staticEntitlements.bind(definition);
+    wrapped.staticEntitlements = async (ctx) =>
+      check(entitlementPage, await staticEntitlements(ctx), plugin, rt, "staticEntitlements()");
+  }
+  if (definition.get) {
+    const get = definition.get.bind(definition);
+    wrapped.get = async (id, parent, ctx) => {
+      const found = await get(id, parent, ctx);
+      return found === undefined ? undefined : check(resourceShape, found, plugin, rt, "get()");
+    };
+  }
+  return wrapped;
+}
+
+/** The same plugin with every listing's output shape-checked. */
+export function withOutputValidation(plugin: AnyPlugin): AnyPlugin {
+  return { ...plugin, resourceTypes: plugin.resourceTypes.map((definition) => wrapType(plugin.name, definition)) };
+}
