@@ -1,7 +1,7 @@
 /**
  * baton-edge's c1z against independent tools: the zstd and sqlite3 command lines,
  * protoc with our .proto files, the baton-sdk DDL (reference §2.2 and baton-sdk
- * v0.7.27 itself), and baton-sdk v0.7.27's own reader (`pkg/dotc1z`) via the Go
+ * v0.8.0 itself), and baton-sdk v0.8.0's own reader (`pkg/dotc1z`) via the Go
  * program in test/interop/go.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -149,21 +149,22 @@ describe.each(engines)("a c1z written by baton-edge ($engine)", ({ engine, prese
   });
 
   it.skipIf(!present || !zstd.ok || !sqlite.ok || !go.ok)(
-    "has the sqlite_master baton-sdk v0.7.27 creates, plus only HEAD's documented additions",
+    "has the sqlite_master baton-sdk v0.8.0 creates, plus only HEAD's documented additions",
     () => {
       if (!sqlite.ok || !zstd.ok) return;
       const goFile = path.join(work, `go-fresh-for-${engine}.c1z`);
       goRun(["create", goFile]);
       const goDb = path.join(work, `go-fresh-for-${engine}.db`);
       writeFileSync(goDb, zstdDecompress(zstd.value, readFileSync(goFile)));
-      // Reference §2.4: after v0.7.27 baton-sdk added these sync_runs columns and this grants index.
+      // Reference §2.4: after v0.8.0 baton-sdk added these sync_runs columns and this grants index
+      // (grants_backfilled is already there in v0.8.0).
       const headAdditions = (rows: string[]) =>
         rows
           .map((row) =>
             row.startsWith("table v1_sync_runs ")
               ? row.replace(
                   /\)$/,
-                  ", grants_backfilled integer not null default 0, stats text, ingest_invariant_generation text not null default '', ingest_invariant_coverage text not null default '', ingest_invariant_mode text not null default '')",
+                  ", stats text, ingest_invariant_generation text not null default '', ingest_invariant_coverage text not null default '', ingest_invariant_mode text not null default '')",
                 )
               : row,
           )

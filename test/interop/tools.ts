@@ -62,8 +62,8 @@ const goDir = path.join(repoRoot, "test/interop/go");
 let goBuild: Found<string> | undefined;
 
 /**
- * Builds test/interop/go (baton-sdk v0.7.27's pkg/dotc1z) once per process.
- * Missing only when `go` is absent or no baton-sdk source can be had (see build.sh).
+ * Builds test/interop/go (baton-sdk v0.8.0's pkg/dotc1z, from the Go module proxy)
+ * once per process. Missing only when `go` is absent (see build.sh).
  */
 export function goInterop(): Found<string> {
   if (goBuild) return goBuild;

@@ -3,7 +3,7 @@ module baton-edge/interop
 go 1.25.2
 
 require (
-	github.com/conductorone/baton-sdk v0.7.27
+	github.com/conductorone/baton-sdk v0.8.0
 	google.golang.org/protobuf v1.36.10
 )
 
@@ -40,6 +40,5 @@ require (
 	modernc.org/sqlite v1.34.5 // indirect
 )
 
-// baton-sdk is not served by the Go module proxy on this workplace; the
-// interop test extracts the published v0.7.27 tag into ./.sdk (gitignored).
-replace github.com/conductorone/baton-sdk => ./.sdk/baton-sdk
+// baton-sdk v0.8.0 comes from the Go module proxy; the checksum database has no
+// entry for it, so build.sh sets GONOSUMDB for it and go.sum pins its hash.
