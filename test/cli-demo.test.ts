@@ -4,11 +4,11 @@
  * checked with our reader, the zstd and sqlite3 command lines and, when Go is
  * present, baton-sdk's own reader.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readC1zFile } from "../src/c1z/file.ts";
-import { runCli, tempDir } from "./cli-support.ts";
+import { cleanEnv, repoRoot, runCli, tempDir } from "./cli-support.ts";
 import { ourListing } from "./interop/our-listing.ts";
 import { findCommand, goInterop, goList, sqlite3, zstdDecompress } from "./interop/tools.ts";
 
@@ -97,6 +97,35 @@ describe("README quickstart: npx baton-edge demo", () => {
       store.close();
     }
   });
+});
+
+describe("the literal README command", () => {
+  const npx = path.join(path.dirname(process.execPath), "npx");
+  it.skipIf(!existsSync(npx))(
+    "npx baton-edge demo (npm exec of this package, offline) writes sync.c1z in the working directory",
+    async () => {
+      const dir = tempDir("npx");
+      try {
+        const { spawnSync } = await import("node:child_process");
+        const result = spawnSync(npx, ["--prefix", repoRoot, "--offline", "baton-edge", "demo"], {
+          cwd: dir.dir,
+          encoding: "utf8",
+          env: cleanEnv(),
+          timeout: 120_000,
+        });
+        expect(result.status, result.stderr).toBe(0);
+        const store = await readC1zFile(path.join(dir.dir, "sync.c1z"));
+        try {
+          expect(store.listSyncs().map((s) => s.syncType)).toEqual(["full"]);
+          expect(store.stats().resources).toBe(38);
+        } finally {
+          store.close();
+        }
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
 });
 
 describe("grant → sync → revoke → sync, through the CLI", () => {
