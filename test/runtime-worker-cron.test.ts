@@ -4,7 +4,8 @@
  * uploads to moto on loopback. A broken connector is logged and the others
  * still run; the uploaded bytes are exactly what the Worker hashed; a large
  * synthetic sync goes up in more than two parts (through the SDK's XML
- * parsing, which needs the wrangler.toml alias); the R2 binding also works.
+ * parsing, which needs the wrangler.toml alias); a 500 on the 2nd part leaves
+ * no object and no open multipart upload; the R2 binding also works.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -29,7 +30,15 @@ import {
   waitForOutput,
 } from "./runtime-support.ts";
 import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
-import { freePort, hasMoto, type Moto, startMoto, testCredentials } from "./upload-support.ts";
+import {
+  type FaultProxy,
+  freePort,
+  hasMoto,
+  type Moto,
+  startFaultProxy,
+  startMoto,
+  testCredentials,
+} from "./upload-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules/.bin/wrangler");
@@ -69,6 +78,7 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
   let moto: Moto;
   let admin: S3Client;
   let worker: Started;
+  let proxy: FaultProxy;
   let port: number;
   let expected: IdSets;
   let expectedLarge: IdSets;
@@ -86,17 +96,29 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
     expected = await localDemoIdSets(demo);
     expectedLarge = await localDemoIdSets(demo, large);
     await buildWorker(root, scratch);
+    proxy = await startFaultProxy(moto.endpoint, (req, url) =>
+      req.method === "PUT" && url.searchParams.get("partNumber") === "2" ? 500 : undefined,
+    );
     const s3 = (key: string) => `s3://${bucket}/${key}?region=us-east-1&endpoint=${moto.endpoint}`;
     const config = writeWorkerConfig(scratch, {
       vars: {
         ...testCredentials,
         BATON_AUTH: "off",
         BATON_S3_PART_SIZE_MB: "5",
+        // No SDK retries inside the Worker: the test never waits on backoff sleeps.
+        BATON_S3_MAX_ATTEMPTS: "1",
         BATON_CONNECTORS: JSON.stringify([
           { name: "broken", plugin: "no-such-plugin", destination: s3("broken.c1z") },
           { name: "demo", destination: s3("{connector}/{date}/{syncId}.c1z") },
           { name: "demo-large", plugin: "demo", config: large, destination: s3("{connector}/latest.c1z") },
           { name: "demo-r2", plugin: "demo", destination: "r2://C1Z_BUCKET/{connector}/latest.c1z" },
+          // Through a proxy that answers 500 to the 2nd UploadPart: the Worker must abort the upload.
+          {
+            name: "demo-faulty",
+            plugin: "demo",
+            config: large,
+            destination: `s3://${bucket}/faulty/latest.c1z?region=us-east-1&endpoint=${proxy.endpoint}`,
+          },
         ]),
       },
     });
@@ -114,12 +136,13 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
 
   afterAll(async () => {
     await worker?.stop();
+    await proxy?.stop();
     admin?.destroy();
     await moto?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it("syncs each connector, logs the broken one, and uploads byte-exact c1z files (multipart for the large one)", async () => {
+  it("syncs each connector, logs the failed ones, uploads byte-exact c1z files (multipart for the large one) and aborts a failed multipart upload", async () => {
     const response = await fetch(`http://127.0.0.1:${port}/cdn-cgi/handler/scheduled?cron=0+*+*+*+*`);
     expect(response.status).toBe(200);
     await waitForOutput(worker, /cron: run finished/, 3000);
@@ -128,7 +151,16 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
     const errors = lines.filter((l) => l.level === "error");
     expect(errors.map((l) => l.msg)).toEqual([
       'cron: connector broken failed: no plugin named "no-such-plugin" in this build',
+      expect.stringMatching(
+        /^cron: connector demo-faulty failed: multipart upload of faulty\/latest\.c1z failed and was aborted: .*InternalError/,
+      ),
     ]);
+    // The server error was answered inside the Worker (XML error body parsed on workerd), then the upload aborted.
+    expect(proxy.log.some((l) => l.startsWith("DELETE ") && l.includes("uploadId="))).toBe(true);
+    const faulty = await admin
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: "faulty/latest.c1z" }))
+      .catch((e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
+    expect(faulty).toBe(404);
     const uploaded = new Map(
       lines.filter((l) => /^cron: connector \S+ uploaded/.test(l.msg)).map((l) => [l.connector, l] as const),
     );

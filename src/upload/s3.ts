@@ -73,7 +73,7 @@ export function createS3Client(destination: S3Destination, options: S3Options = 
     (env.AWS_REGION ||
       env.AWS_DEFAULT_REGION ||
       (endpoint?.includes(".r2.cloudflarestorage.com") ? "auto" : "us-east-1"));
-  const retry = options.retry ?? defaultRetryPolicy;
+  const retry = options.retry ?? retryPolicyFrom(env);
   const config: S3ClientConfig = {
     region,
     endpoint,
@@ -216,6 +216,14 @@ function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return error.name === "NoSuchKey" || error.name === "NotFound" || status === 404;
+}
+
+/** `BATON_S3_MAX_ATTEMPTS` (1 = no retries) with the default backoff. */
+export function retryPolicyFrom(env: Env): RetryPolicy {
+  const attempts = Number(env.BATON_S3_MAX_ATTEMPTS);
+  return Number.isInteger(attempts) && attempts >= 1
+    ? { ...defaultRetryPolicy, maxAttempts: attempts }
+    : defaultRetryPolicy;
 }
 
 /** `BATON_S3_PART_SIZE_MB` (at least 5), else 8 MiB. */
