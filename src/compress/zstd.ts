@@ -109,7 +109,7 @@ export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8
   const bytes = data.subarray(frame.start, frame.end);
   let content: Uint8Array;
   try {
-    if (nativeZstd && (declared !== undefined || frame.maxContentSize <= maxDecoded)) {
+    if (nativeZstd?.decompress && (declared !== undefined || frame.maxContentSize <= maxDecoded)) {
       content = nativeZstd.decompress(bytes, Math.min(maxDecoded, declared ?? maxDecoded));
     } else if (declared === undefined) {
       content = streamWithCap(bytes, maxDecoded, "too-large");
