@@ -2,8 +2,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const VECTOR_DIR = "/work/shared/vectors";
+/** The Go-written vectors beside the repository (`../shared/vectors`). */
+export const VECTOR_DIR = fileURLToPath(new URL("../../../shared/vectors", import.meta.url));
 
 export function vectorFiles(): string[] {
   try {

@@ -12,13 +12,14 @@ import {
   sqlite3Value,
   tempDir,
   toolsPresent,
+  VECTOR_DIR,
   vectorFiles,
   writeAndDecompress,
 } from "./test-cli.ts";
 
 const tools = toolsPresent("zstd", "sqlite3");
 const vectors = vectorFiles();
-if (vectors.length === 0) console.warn("no Go c1z vectors in /work/shared/vectors: skipping vector tests");
+if (vectors.length === 0) console.warn(`no Go c1z vectors in ${VECTOR_DIR}: skipping vector tests`);
 const native = await nativeEngine();
 const engines = native ? (["sqljs", "native"] as const) : (["sqljs"] as const);
 const tmp = tempDir();

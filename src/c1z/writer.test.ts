@@ -26,7 +26,7 @@ function manualClock(start = Date.UTC(2026, 10, 28, 12, 0, 0, 123)) {
 
 /** The §2.2 DDL block of the reference document, statement by statement. */
 function referenceDdl(): string[] {
-  const doc = readFileSync("/work/shared/reference/c1z-format.md", "utf8");
+  const doc = readFileSync(new URL("../../../shared/reference/c1z-format.md", import.meta.url), "utf8");
   const section = doc.slice(doc.indexOf("### 2.2 DDL"));
   const block = section.slice(section.indexOf("```sql") + 6, section.indexOf("```", section.indexOf("```sql") + 6));
   return block
