@@ -166,10 +166,16 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
         resourcesByType.set(rt.id, resources);
       });
     }
+    // Breadth-first through ChildResourceType, grandchildren included; each (child type, parent) once, as Go schedules it.
     const parents = [...resourcesByType.values()].flat();
-    for (const parent of parents) {
+    const scheduled = new Set<string>();
+    for (let next = 0; next < parents.length; next++) {
+      const parent = parents[next];
       for (const child of findAllAnnotations(parent.annotations, ChildResourceTypeSchema)) {
         const childId = child.resourceTypeId;
+        const once = `${childId}|${resourceExternalId(parent.id!)}`;
+        if (scheduled.has(once)) continue;
+        scheduled.add(once);
         const definition = plugin.resourceTypes.find((rt) => rt.resourceType.id === childId);
         const label = `list ${childId} under ${resourceExternalId(parent.id!)}`;
         if (!definition) {
@@ -192,7 +198,9 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
           });
           const known = resourcesByType.get(childId) ?? [];
           const ids = new Set(known.map((r) => resourceExternalId(r.id!)));
-          resourcesByType.set(childId, [...known, ...children.filter((r) => !ids.has(resourceExternalId(r.id!)))]);
+          const fresh = children.filter((r) => !ids.has(resourceExternalId(r.id!)));
+          resourcesByType.set(childId, [...known, ...fresh]);
+          parents.push(...fresh);
         });
       }
     }
