@@ -65,10 +65,34 @@ describe("README quickstart: npx baton-edge demo", () => {
       ]);
       // 6 group members + 3 role assignments + 1 app access + 2 static slugs × 3 projects.
       expect(listing.entitlements).toHaveLength(16);
-      // Nested groups make expansion matter: user 8 sits in group 4 only, so group 2 and
-      // group 1 membership reach it through expansion (group 4 ⊂ group 2 ⊂ group 1).
-      const expanded = listing.grants.filter((g) => Object.keys(g.sources).length > 0);
-      expect(expanded.length).toBeGreaterThan(0);
+      // Nested groups make expansion matter. The demo nests group i inside group floor(i/2), so every
+      // source of an expanded group membership must be a group nested (transitively) under the target.
+      const groupNumber = (entitlementId: string) => Number(/^group:g-(\d+):member$/.exec(entitlementId)?.[1]);
+      const nestedUnder = (inner: number, outer: number) => {
+        for (let n = inner; n >= 1; n = Math.floor(n / 2)) if (n === outer) return true;
+        return false;
+      };
+      const expandedMemberships = listing.grants.filter(
+        (g) => g.entitlementId?.startsWith("group:") && Object.keys(g.sources).some((s) => s !== g.entitlementId),
+      );
+      expect(expandedMemberships.length).toBeGreaterThan(0);
+      for (const g of expandedMemberships) {
+        for (const source of Object.keys(g.sources).filter((s) => s !== g.entitlementId)) {
+          expect(nestedUnder(groupNumber(source), groupNumber(g.entitlementId!)), `${g.id} from ${source}`).toBe(true);
+        }
+      }
+      // Group 1 (the root) reaches members of every other group through expansion.
+      const rootMembers = new Set(
+        listing.grants
+          .filter((g) => g.entitlementId === "group:g-01:member")
+          .map((g) => `${g.principalType}:${g.principal}`),
+      );
+      const anyGroupMembers = new Set(
+        listing.grants
+          .filter((g) => g.entitlementId?.startsWith("group:") && g.principalType === "user")
+          .map((g) => `${g.principalType}:${g.principal}`),
+      );
+      expect([...anyGroupMembers].filter((m) => !rootMembers.has(m))).toEqual([]);
     } finally {
       store.close();
     }
@@ -86,6 +110,21 @@ describe("README quickstart: npx baton-edge demo", () => {
     expect(count("v1_entitlements")).toBe(finished.entitlements);
     expect(count("v1_grants")).toBe(finished.grants);
     expect(sqlite3(sqlite.value, db, "PRAGMA integrity_check").trim()).toBe("ok");
+  });
+
+  it("is read by our inspector with the same counts as the reader", async () => {
+    const result = await runCli(["stats", "-f", file, "--output", "json"], { cwd: work.dir });
+    expect(result.code, result.stderr).toBe(0);
+    const stats = JSON.parse(result.stdout).stats as Record<string, string>;
+    const store = await readC1zFile(file);
+    try {
+      const listing = ourListing(store);
+      expect(Number(stats.resources)).toBe(listing.resources.length);
+      expect(Number(stats.entitlements)).toBe(listing.entitlements.length);
+      expect(Number(stats.grants)).toBe(listing.grants.length);
+    } finally {
+      store.close();
+    }
   });
 
   it.skipIf(!go.ok)("reads the same through baton-sdk's Go reader", async () => {
