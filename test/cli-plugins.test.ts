@@ -2,10 +2,11 @@
  * Plugins dropped into a directory at run time, and the CLI's usage/config
  * errors, through the real `node bin/baton-edge.js` process.
  */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readC1zFile } from "../src/c1z/file.ts";
+import { decodeC1z } from "../src/c1z/index.ts";
 import { repoRoot, runCli, tempDir } from "./cli-support.ts";
 
 const work = tempDir("plugins");
@@ -134,6 +135,11 @@ describe("plugins from --plugins-dir / BATON_PLUGINS_DIR, no build step", () => 
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain("s3cr3t-token-value");
+    expect(result.stdout).not.toContain("s3cr3t-token-value");
+    // Nor in the file: the SQLite inside the envelope holds no trace of the secret.
+    const sqlite = Buffer.from(decodeC1z(readFileSync(path.join(work.dir, "acme.c1z"))));
+    expect(sqlite.includes("s3cr3t-token-value")).toBe(false);
+    expect(sqlite.includes("Team us")).toBe(true);
     const store = await readC1zFile(path.join(work.dir, "acme.c1z"));
     try {
       expect(store.listResources({ resourceTypeId: "team" }).items.map((r) => r.id!.resource)).toEqual(["us"]);
