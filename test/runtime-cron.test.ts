@@ -4,13 +4,7 @@
  * short stops at a checkpoint, leaves the destination alone, and resumes.
  */
 import { createHash } from "node:crypto";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { openC1z } from "../src/c1z/index.ts";
@@ -18,7 +12,7 @@ import type { AnyPlugin, Logger } from "../src/plugins/contract.ts";
 import { locationCheckpoints } from "../src/runtime/checkpoints.ts";
 import { runScheduledSyncs } from "../src/runtime/cron.ts";
 import { idSetsOf, idSetsOfC1z, localDemoIdSets } from "./runtime-support.ts";
-import { hasMoto, type Moto, startMoto, testCredentials } from "./upload-support.ts";
+import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
 const bucket = "cron-test";
 
@@ -37,14 +31,7 @@ describe.skipIf(!hasMoto)("cron runner against moto", () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    admin = new S3Client({
-      region: "us-east-1",
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing-secret" },
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin = await motoAdmin(moto, bucket);
     expected = await localDemoIdSets(demo);
   });
   afterAll(async () => {

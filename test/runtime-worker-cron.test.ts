@@ -12,12 +12,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
@@ -35,6 +34,7 @@ import {
   freePort,
   hasMoto,
   type Moto,
+  motoAdmin,
   startFaultProxy,
   startMoto,
   testCredentials,
@@ -85,14 +85,7 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
 
   beforeAll(async () => {
     moto = await startMoto();
-    admin = new S3Client({
-      region: "us-east-1",
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing-secret" },
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin = await motoAdmin(moto, bucket);
     expected = await localDemoIdSets(demo);
     expectedLarge = await localDemoIdSets(demo, large);
     await buildWorker(root, scratch);

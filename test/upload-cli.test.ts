@@ -3,11 +3,11 @@
  * a sync uploads, the next one downloads the existing c1z and adds to it (as
  * Go keeps its last syncs), and a grant resolves its objects from the download.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openC1z } from "../src/c1z/index.ts";
 import { runCli, tempDir } from "./cli-support.ts";
-import { hasMoto, type Moto, startMoto, testCredentials } from "./upload-support.ts";
+import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
 const bucket = "cli-test";
 
@@ -18,14 +18,7 @@ describe.skipIf(!hasMoto)("the CLI with an s3:// file", () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    admin = new S3Client({
-      region: "us-east-1",
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing-secret" },
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin = await motoAdmin(moto, bucket);
   });
   afterAll(async () => {
     admin?.destroy();

@@ -8,10 +8,10 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeBytes } from "./upload-probe.ts";
-import { hasMoto, type Moto, startMoto, testCredentials } from "./upload-support.ts";
+import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
@@ -44,14 +44,7 @@ describe.skipIf(!hasMoto)("src/upload on Bun and Deno against moto", () => {
   let admin: S3Client;
   beforeAll(async () => {
     moto = await startMoto();
-    admin = new S3Client({
-      region: "us-east-1",
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing-secret" },
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin = await motoAdmin(moto, bucket);
   });
   afterAll(async () => {
     admin?.destroy();

@@ -3,16 +3,10 @@
  * fault-injecting proxy in front of it for retry and abort behaviour.
  */
 import { createHash, randomBytes } from "node:crypto";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadC1zSource, S3TransferError, saveC1z } from "../src/upload/index.ts";
-import { hasMoto, type Moto, startFaultProxy, startMoto, testCredentials } from "./upload-support.ts";
+import { hasMoto, type Moto, motoAdmin, startFaultProxy, startMoto, testCredentials } from "./upload-support.ts";
 
 const MiB = 1024 * 1024;
 const noWait = { maxAttempts: 3, delayMs: () => 0 };
@@ -24,15 +18,7 @@ describe.skipIf(!hasMoto)("S3 upload and download against moto", () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    admin = new S3Client({
-      region: "us-east-1",
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing-secret" },
-      // moto answers a multipart object's composite checksum without the "-N" suffix; compare bytes instead
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin = await motoAdmin(moto, bucket);
   });
   afterAll(async () => {
     admin?.destroy();

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 
 export const motoBinary = resolve(import.meta.dirname, "../.tmp/tools/venv/bin/moto_server");
 export const hasMoto = existsSync(motoBinary);
@@ -129,4 +130,24 @@ export async function startFaultProxy(
         server.close(() => ok());
       }),
   };
+}
+
+/**
+ * An S3 client with moto's test credentials, for tests to create the bucket and inspect what
+ * was uploaded. moto answers a multipart object's composite checksum without the "-N" suffix,
+ * so it skips response checksum validation; the tests compare bytes instead.
+ */
+export async function motoAdmin(moto: Moto, bucket: string): Promise<S3Client> {
+  const admin = new S3Client({
+    region: "us-east-1",
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: testCredentials.AWS_ACCESS_KEY_ID,
+      secretAccessKey: testCredentials.AWS_SECRET_ACCESS_KEY,
+    },
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+  return admin;
 }
