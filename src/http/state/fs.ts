@@ -10,8 +10,9 @@
  *
  * Every write is a temp file + rename, so a crash never leaves half a record.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "../../c1z/file.ts";
 import { type IdempotencyRecord, newestFirst, type SyncRecord, type SyncStateStore } from "./store.ts";
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -21,10 +22,8 @@ function safe(name: string): string {
   return name;
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  await writeFile(temp, bytes);
-  await rename(temp, path);
+function writeAtomic(path: string, content: Uint8Array | string): Promise<void> {
+  return writeFileAtomic(path, typeof content === "string" ? new TextEncoder().encode(content) : content);
 }
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
