@@ -19,7 +19,6 @@ import { configSchemaJson } from "../plugins/config-schema.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
 import { configFields } from "../plugins/fields.ts";
-import { withOutputValidation } from "../plugins/validated.ts";
 import {
   createAccount,
   deleteResource,
@@ -148,7 +147,7 @@ export async function runPluginCommand(
     try {
       log.info("sync starting", { plugin: plugin.name, file });
       const result = await runSync({
-        plugin: withOutputValidation(plugin),
+        plugin,
         client: connected.client,
         store,
         log,

@@ -114,7 +114,18 @@ function wrapType(plugin: string, definition: ResourceTypeDefinition<unknown>): 
   return wrapped;
 }
 
-/** The same plugin with every listing's output shape-checked. */
+const validated = new WeakSet<AnyPlugin>();
+
+/**
+ * The same plugin with every listing's output shape-checked. `runSync` applies
+ * it, so every trigger (CLI, HTTP, cron) gets it; wrapping twice is a no-op.
+ */
 export function withOutputValidation(plugin: AnyPlugin): AnyPlugin {
-  return { ...plugin, resourceTypes: plugin.resourceTypes.map((definition) => wrapType(plugin.name, definition)) };
+  if (validated.has(plugin)) return plugin;
+  const wrapped = {
+    ...plugin,
+    resourceTypes: plugin.resourceTypes.map((definition) => wrapType(plugin.name, definition)),
+  };
+  validated.add(wrapped);
+  return wrapped;
 }

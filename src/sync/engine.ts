@@ -7,6 +7,7 @@
 import type { C1zWriter, SyncType } from "../c1z/store.ts";
 import type { ResourceType } from "../model/types.ts";
 import type { AnyPlugin, Logger, PluginContext, ResourceTypeDefinition } from "../plugins/contract.ts";
+import { withOutputValidation } from "../plugins/validated.ts";
 import { systemClock } from "./clock.ts";
 import {
   errorMessage,
@@ -360,8 +361,10 @@ async function runBatch(run: SyncRun, batch: Action[], workers: number): Promise
   if (failures.length > 0) throw failures[0];
 }
 
-export async function runSync(options: SyncOptions): Promise<SyncResult> {
-  validateOptions(options);
+export async function runSync(given: SyncOptions): Promise<SyncResult> {
+  validateOptions(given);
+  // Shape-checked here, the one place every trigger (CLI, HTTP, cron) passes through.
+  const options: SyncOptions = { ...given, plugin: withOutputValidation(given.plugin) };
   const clock = options.clock ?? systemClock;
   const store = options.store;
   const syncType = syncTypeFor(options);
