@@ -5,7 +5,7 @@
  * so a checkpoint never runs ahead of the data.
  */
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { anyIs, findAllAnnotations, packAny } from "../model/annotations.ts";
+import { anyIs, findAllAnnotations, hasAnnotation, packAny } from "../model/annotations.ts";
 import { entitlementId, resourceExternalId } from "../model/ids.ts";
 import {
   type Any,
@@ -15,6 +15,7 @@ import {
   EntitlementExclusionGroupSchema,
   EntitlementSchema,
   type Grant,
+  InsertResourceGrantsSchema,
   type Resource,
   type ResourceId,
   ResourceIdSchema,
@@ -379,6 +380,22 @@ async function fetchRelatedResources(run: SyncRun, action: Action, grants: Grant
   }
 }
 
+/**
+ * A grants page annotated `InsertResourceGrants` also stores each grant's entitlement
+ * resource (upsert, latest wins), for connectors whose grants name resources no
+ * listing returns (Go's syncGrantsForResource).
+ */
+function insertEntitlementResources(run: SyncRun, grants: Grant[]): void {
+  const byId = new Map<string, Resource>();
+  for (const grant of grants) {
+    const owner = grant.entitlement?.resource;
+    if (owner && isValidResource(owner)) byId.set(resourceExternalId(owner.id!), owner);
+  }
+  if (byId.size === 0) return;
+  run.store.putResources([...byId.values()]);
+  run.countWritten("resources", byId.size);
+}
+
 async function listGrants(run: SyncRun, action: Action): Promise<void> {
   const resource = storedResource(run, action);
   if (!resource) throw new NotFoundError(`resource ${action.resourceTypeId}:${action.resourceId} is not in the store`);
@@ -387,6 +404,7 @@ async function listGrants(run: SyncRun, action: Action): Promise<void> {
   const next = checkedNextToken(run, action, page);
   let grants = page.items.filter(isValidGrant);
   run.dropInvalid("grants", action, page.items.length - grants.length);
+  if (hasAnnotation(page.annotations ?? [], InsertResourceGrantsSchema)) insertEntitlementResources(run, grants);
   if (run.syncType === "full") {
     const kept: Grant[] = [];
     for (const grant of grants) {
