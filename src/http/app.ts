@@ -43,6 +43,11 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** c1z files kept per connector; default 3. */
   keepC1z?: number;
+  /**
+   * With a state store that keeps checkpoints (a data directory): minimum time
+   * between two saves of a running sync's c1z, from which a restart resumes it; default 30 s.
+   */
+  checkpointSaveIntervalMs?: number;
   idempotencyTtlMs?: number;
   /** The fetch used for a JWKS URL. */
   fetch?: typeof fetch;
@@ -96,9 +101,10 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
         sink,
         redactor,
         keepC1z: options.keepC1z,
+        checkpointSaveIntervalMs: options.checkpointSaveIntervalMs,
         onSucceeded: (name) => snapshots.invalidate(name),
       },
-      [...connectors.keys()],
+      [...connectors.values()],
     ),
     snapshots,
     idempotency: createIdempotency(state, clock.now, { ttlMs: options.idempotencyTtlMs, storable: storableReply }),

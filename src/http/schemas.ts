@@ -131,6 +131,7 @@ export const SyncRecordSchema = v.object({
   c1zSyncId: nullableString,
   c1zBytes: v.nullable(v.number()),
   c1zAvailable: v.boolean(),
+  resumed: v.optional(v.boolean()),
 });
 export const SyncList = v.object({ syncs: v.array(SyncRecordSchema) });
 

@@ -12,17 +12,14 @@ import { createC1z, openC1z } from "../c1z/index.ts";
 import { resolveConfig } from "../plugins/config.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import type { CheckpointSink as SyncCheckpointSink } from "../sync/checkpoints.ts";
 import { retryingFetch } from "../sync/fetch.ts";
 import { runSync } from "../sync/index.ts";
 import { describeDestination, expandKeyTemplate, parseDestination, saveC1z } from "../upload/index.ts";
 import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.ts";
 
-/** Where an unfinished sync is kept between invocations. */
-export interface CheckpointSink {
-  load(job: ConnectorJob): Promise<Uint8Array | undefined>;
-  save(job: ConnectorJob, c1z: Uint8Array): Promise<void>;
-  clear(job: ConnectorJob): Promise<void>;
-}
+/** Where an unfinished sync is kept between invocations, one per connector. */
+export type CheckpointSink = SyncCheckpointSink<ConnectorJob>;
 
 export interface CronOptions {
   env: Record<string, unknown>;

@@ -30,6 +30,8 @@ function keepAlive(c: Context<AppEnv>, work: Promise<unknown>): void {
 export function syncRoutes(services: AppServices): AnyRoute[] {
   const findSync = async (name: string, id: string): Promise<SyncRecord> => {
     services.connector(name);
+    // After a restart, a sync left running is resumed or marked interrupted first.
+    await services.syncs.ready;
     const record = await services.syncs.get(name, id);
     if (!record) throw notFound(`no sync ${id} for connector ${name}`);
     return record;

@@ -7,6 +7,7 @@
  *   <dir>/syncs/<connector>/<id>.c1z    the file a successful sync wrote
  *   <dir>/idempotency/<sha256>.json     idempotency records
  *   <dir>/plugin-state/<connector>.json a plugin's own state between runs
+ *   <dir>/checkpoints/<connector>/<id>.c1z the unfinished c1z of a running sync
  *
  * Every write is a temp file + rename, so a crash never leaves half a record.
  */
@@ -47,6 +48,7 @@ export async function createFsStateStore(dataDir: string): Promise<SyncStateStor
   await mkdir(idemDir, { recursive: true });
   const pluginStateDir = join(dataDir, "plugin-state");
   await mkdir(pluginStateDir, { recursive: true });
+  const checkpointDir = (connector: string) => join(dataDir, "checkpoints", safe(connector));
   const decoder = new TextDecoder();
 
   return {
@@ -101,6 +103,19 @@ export async function createFsStateStore(dataDir: string): Promise<SyncStateStor
     },
     async putPluginState(connector, text) {
       await writeAtomic(join(pluginStateDir, `${safe(connector)}.json`), text);
+    },
+    checkpoints: {
+      async load({ connector, id }) {
+        if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
+        return readIfExists(join(checkpointDir(connector), `${id}.c1z`));
+      },
+      async save({ connector, id }, bytes) {
+        await mkdir(checkpointDir(connector), { recursive: true });
+        await writeAtomic(join(checkpointDir(connector), `${safe(id)}.c1z`), bytes);
+      },
+      async clear({ connector, id }) {
+        await rm(join(checkpointDir(connector), `${safe(id)}.c1z`), { force: true });
+      },
     },
   };
 }

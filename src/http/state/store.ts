@@ -4,6 +4,7 @@
  * `createApp`; `memory.ts` serves Workers and tests, `fs.ts` (Node/Bun/Deno)
  * keeps it in a data directory across restarts.
  */
+import type { CheckpointSink } from "../../sync/checkpoints.ts";
 import type { ObjectCounts, SyncPhase } from "../../sync/types.ts";
 
 export type SyncState = "queued" | "running" | "succeeded" | "failed";
@@ -41,6 +42,14 @@ export interface SyncRecord {
   c1zBytes: number | null;
   /** False once the c1z has been pruned (older than the retained ones). */
   c1zAvailable: boolean;
+  /** True when a restart interrupted this sync and it continued from its last checkpoint. */
+  resumed?: boolean;
+}
+
+/** Names one sync's checkpoint. */
+export interface SyncKey {
+  connector: string;
+  id: string;
 }
 
 export interface StoredResponse {
@@ -69,6 +78,11 @@ export interface SyncStateStore {
   /** A plugin's own small state between runs (e.g. the demo organisation's changes). */
   getPluginState(connector: string): Promise<string | undefined>;
   putPluginState(connector: string, text: string): Promise<void>;
+  /**
+   * The unfinished c1z of each running sync, saved at its checkpoints so a
+   * restarted process resumes it. Absent (memory): a restart marks it interrupted.
+   */
+  checkpoints?: CheckpointSink<SyncKey>;
 }
 
 export function newestFirst(a: SyncRecord, b: SyncRecord): number {

@@ -3,19 +3,25 @@
  * The lock is taken synchronously, so of N concurrent requests exactly one
  * starts a sync. The record is persisted at every phase change and at the
  * end; live subscribers (SSE) get every event, late ones a replay.
+ *
+ * With a state store that keeps checkpoints (a data directory), a running
+ * sync's c1z is saved at the engine's checkpoints (throttled), and a restarted
+ * process resumes the syncs it finds running from there: same record, same
+ * c1z sync id, marked `resumed`. Without a checkpoint it is marked interrupted.
  */
 import { createC1z, openC1z } from "../../c1z/index.ts";
 import type { C1zWriter } from "../../c1z/store.ts";
 import { resourceId } from "../../model/builders.ts";
 import { type ConnectedPlugin, connectPlugin } from "../../plugins/connect.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
+import { persistCheckpoints } from "../../sync/checkpoints.ts";
 import { retryingFetch } from "../../sync/fetch.ts";
 import { runSync } from "../../sync/index.ts";
-import type { Clock, ProgressEvent, SyncResult } from "../../sync/types.ts";
+import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../../sync/types.ts";
 import { type LogSink, makeLogger } from "../log.ts";
 import type { Redactor } from "../secrets.ts";
 import type { ConnectorEntry } from "../services.ts";
-import type { SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
+import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
 
 export interface SyncEvent {
   seq: number;
@@ -42,7 +48,11 @@ export interface SyncManagerOptions {
   keepC1z?: number;
   /** Called when a sync succeeded, so readers of "the latest sync" move on. */
   onSucceeded?(connector: string): void;
+  /** Minimum time between two checkpoint saves of a running sync; default 30 s. */
+  checkpointSaveIntervalMs?: number;
 }
+
+export const DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS = 30_000;
 
 export type StartResult =
   | { started: true; record: SyncRecord; persisted: Promise<void>; done: Promise<SyncRecord> }
@@ -54,6 +64,17 @@ function emptyCounts() {
   return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
 }
 
+/** A resumed run wrote only what was left, so its counts come from the c1z's tables for the sync. */
+function countsInC1z(store: C1zWriter, syncId: string): ObjectCounts {
+  const stats = store.stats(syncId);
+  return {
+    resourceTypes: stats.resource_types ?? 0,
+    resources: stats.resources ?? 0,
+    entitlements: stats.entitlements ?? 0,
+    grants: stats.grants ?? 0,
+  };
+}
+
 export function pluginStateStore(state: SyncStateStore, connector: string): PluginStateStore {
   return { load: () => state.getPluginState(connector), save: (text) => state.putPluginState(connector, text) };
 }
@@ -61,14 +82,17 @@ export function pluginStateStore(state: SyncStateStore, connector: string): Plug
 export class SyncManager {
   private readonly running = new Map<string, RunningSync>();
   private saving: Promise<void> = Promise.resolve();
-  /** Settles when records left running by a previous process are marked failed. */
+  /**
+   * Settles when the records a previous process left running are resumed
+   * (running here again) or marked failed.
+   */
   readonly ready: Promise<void>;
 
   constructor(
     private readonly options: SyncManagerOptions,
-    connectorNames: string[],
+    connectors: ConnectorEntry[],
   ) {
-    this.ready = this.recover(connectorNames);
+    this.ready = this.recover(connectors);
   }
 
   private counter = 0;
@@ -84,17 +108,61 @@ export class SyncManager {
     return new Date(ms).toISOString();
   }
 
-  private async recover(names: string[]): Promise<void> {
-    for (const name of names) {
-      for (const record of await this.options.state.listSyncs(name)) {
+  private async recover(entries: ConnectorEntry[]): Promise<void> {
+    const checkpoints = this.options.state.checkpoints;
+    for (const entry of entries) {
+      // Newest first: were there ever two, the newest one is resumed.
+      for (const record of await this.options.state.listSyncs(entry.name)) {
         if (record.state !== "queued" && record.state !== "running") continue;
-        if (this.live(name, record.id)) continue;
+        if (this.live(entry.name, record.id)) continue;
+        const key = { connector: entry.name, id: record.id };
+        const checkpoint =
+          record.state === "running" && !this.running.has(entry.name)
+            ? await checkpoints?.load(key).catch(() => undefined)
+            : undefined;
+        if (checkpoint) {
+          this.resume(entry, record, checkpoint);
+          continue;
+        }
         record.state = "failed";
         record.error = { title: "Sync interrupted", detail: "the server stopped before this sync finished" };
         record.endedAt ??= this.iso();
         await this.options.state.putSync(record);
+        await checkpoints?.clear(key).catch(() => undefined);
       }
     }
+  }
+
+  /** Takes the connector's lock at once, so no new sync starts before the resumed one ends. */
+  private resume(entry: ConnectorEntry, record: SyncRecord, checkpoint: Uint8Array): void {
+    record.state = "running";
+    record.resumed = true;
+    record.error = null;
+    record.endedAt = null;
+    record.durationMs = null;
+    const run = this.track(entry.name, record);
+    this.save(record)
+      .then(() => this.execute(entry, run.run, "restart", checkpoint))
+      .catch(() => undefined)
+      .finally(() => {
+        this.running.delete(entry.name);
+        run.resolveDone(structuredClone(run.run.record));
+      });
+  }
+
+  private track(connector: string, record: SyncRecord): { run: RunningSync; resolveDone(r: SyncRecord): void } {
+    let resolveDone!: (record: SyncRecord) => void;
+    const run: RunningSync = {
+      record,
+      events: [],
+      listeners: new Set(),
+      done: new Promise((resolve) => {
+        resolveDone = resolve;
+      }),
+      controller: new AbortController(),
+    };
+    this.running.set(connector, run);
+    return { run, resolveDone };
   }
 
   /** Serialised, so a late write never overwrites a newer one. */
@@ -158,17 +226,7 @@ export class SyncManager {
       c1zBytes: null,
       c1zAvailable: false,
     };
-    let resolveDone!: (record: SyncRecord) => void;
-    const run: RunningSync = {
-      record,
-      events: [],
-      listeners: new Set(),
-      done: new Promise((resolve) => {
-        resolveDone = resolve;
-      }),
-      controller: new AbortController(),
-    };
-    this.running.set(entry.name, run);
+    const { run, resolveDone } = this.track(entry.name, record);
     const persisted = this.save(record);
     persisted
       .then(() => this.execute(entry, run, requestId))
@@ -224,7 +282,13 @@ export class SyncManager {
     return undefined;
   }
 
-  private async execute(entry: ConnectorEntry, run: RunningSync, requestId: string): Promise<void> {
+  /** Runs the sync; `checkpoint` is the unfinished c1z a previous process saved, to resume from. */
+  private async execute(
+    entry: ConnectorEntry,
+    run: RunningSync,
+    requestId: string,
+    checkpoint?: Uint8Array,
+  ): Promise<void> {
     const { record } = run;
     const { clock, redactor, state } = this.options;
     const log = makeLogger(this.options.sink, redactor, clock.now, {
@@ -234,14 +298,34 @@ export class SyncManager {
     });
     let store: C1zWriter | undefined;
     let connected: ConnectedPlugin | undefined;
-    const started = clock.now();
+    const key: SyncKey = { connector: entry.name, id: record.id };
+    const checkpoints = state.checkpoints;
+    const resumedFrom = checkpoint && record.startedAt ? Date.parse(record.startedAt) : undefined;
+    const started = resumedFrom ?? clock.now();
     record.state = "running";
     record.startedAt = this.iso(started);
     void this.save(record);
-    log.info("sync started");
+    log.info(checkpoint ? "sync resumed from its last checkpoint" : "sync started");
     try {
-      const base = await this.latestC1z(entry.name);
-      store = base ? await openC1z(base) : await createC1z();
+      if (checkpoint) {
+        store = await openC1z(checkpoint);
+      } else {
+        const base = await this.latestC1z(entry.name);
+        store = base ? await openC1z(base) : await createC1z();
+      }
+      const onCheckpoint =
+        checkpoints &&
+        persistCheckpoints({
+          sink: checkpoints,
+          key,
+          store,
+          now: clock.now,
+          minIntervalMs: this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS,
+          onError: (error) =>
+            log.warn("could not save the sync's checkpoint; a restart resumes from the previous one", {
+              error: error instanceof Error ? error.message : String(error),
+            }),
+        });
       connected = await connectPlugin(entry.plugin, entry.config, {
         log,
         fetch: retryingFetch({ now: clock.now }),
@@ -264,11 +348,12 @@ export class SyncManager {
         signal: run.controller.signal,
         log,
         onProgress: (event) => this.onProgress(run, event),
+        onCheckpoint,
       });
       const bytes = store.toBytes();
       await state.putC1z(entry.name, record.id, bytes);
       record.state = "succeeded";
-      record.counts = { ...result.written };
+      record.counts = checkpoint ? countsInC1z(store, result.syncId) : { ...result.written };
       record.expandedGrants = result.expandedGrants;
       record.warnings = result.warnings.slice(0, MAX_WARNINGS_KEPT).map((w) => redactor.redact(w));
       record.c1zSyncId = result.syncId;
@@ -288,6 +373,8 @@ export class SyncManager {
     record.endedAt = this.iso(ended);
     record.durationMs = ended - started;
     await this.save(record);
+    // Succeeded or failed, nothing is left to resume; a failure keeps the last good c1z.
+    await checkpoints?.clear(key).catch(() => undefined);
     if (record.state === "succeeded") {
       await this.prune(entry.name);
       this.options.onSucceeded?.(entry.name);
