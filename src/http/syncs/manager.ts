@@ -116,10 +116,10 @@ export class SyncManager {
         if (record.state !== "queued" && record.state !== "running") continue;
         if (this.live(entry.name, record.id)) continue;
         const key = { connector: entry.name, id: record.id };
-        const checkpoint =
-          record.state === "running" && !this.running.has(entry.name)
-            ? await checkpoints?.load(key).catch(() => undefined)
-            : undefined;
+        // "queued" too: the record's "running" write can lose the race with the first checkpoint.
+        const checkpoint = this.running.has(entry.name)
+          ? undefined
+          : await checkpoints?.load(key).catch(() => undefined);
         if (checkpoint) {
           this.resume(entry, record, checkpoint);
           continue;
