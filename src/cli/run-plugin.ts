@@ -243,9 +243,10 @@ async function runOneShot(
         );
       }
     }
+    const email = pick(standard, "create-account-email");
     const result = await createAccount(target, {
       login,
-      email: pick(standard, "create-account-email"),
+      emails: email ? [{ address: email, primary: true }] : undefined,
       profile,
       resourceType: pick(standard, "create-account-resource-type"),
     });

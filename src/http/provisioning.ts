@@ -96,7 +96,7 @@ export function provisioner(services: AppServices, entry: ConnectorEntry, log: L
       withPlugin((target) =>
         createAccount(target, {
           login: account.login,
-          email: (account.emails?.find((e) => e.primary) ?? account.emails?.[0])?.address,
+          emails: account.emails,
           profile: account.profile,
           resourceType: account.resourceType,
         }),

@@ -98,7 +98,7 @@ export async function revokeGrant(
 
 export interface CreateAccountRequest {
   login: string;
-  email?: string;
+  emails?: { address: string; primary?: boolean }[];
   profile?: Record<string, unknown>;
   resourceType?: string;
 }
@@ -134,7 +134,7 @@ export async function createAccount(
   const outcome = await plugin.createAccount(
     {
       login: request.login,
-      emails: request.email ? [{ address: request.email, primary: true }] : [],
+      emails: request.emails ?? [],
       profile: request.profile,
       resourceType: accountType,
     },

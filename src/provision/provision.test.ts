@@ -10,6 +10,7 @@ import {
   GrantAlreadyExistsSchema,
   GrantAlreadyRevokedSchema,
   type Resource,
+  UserTraitSchema,
 } from "../model/types.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin } from "../plugins/contract.ts";
@@ -62,7 +63,7 @@ function recordingPlugin(
     connect: () => ({}),
     resourceTypes: [typed(userType, true), typed(groupType, true), typed(roleType, false)],
     createAccount: async (account) => ({
-      resource: user({ id: account.login, displayName: account.login }),
+      resource: user({ id: account.login, displayName: account.login, emails: account.emails }),
       credentials: [{ name: "password", value: "pw" }],
     }),
     rotateCredentials: async () => ({ credentials: [{ name: "password", value: "new" }] }),
@@ -171,8 +172,15 @@ describe("provisioning from a c1z", () => {
 
   it("creates accounts, rotates and deletes only where the plugin declares it", async () => {
     const target = await connectPlugin(recordingPlugin([]), {});
-    const account = await createAccount(target, { login: "bo", email: "bo@example.com" });
+    const emails = [{ address: "bo@example.com", primary: true }, { address: "bo@old.example" }];
+    const account = await createAccount(target, { login: "bo", emails });
     expect(account.status).toBe("success");
+    // Every email reaches the plugin, not only the primary one.
+    const trait = findAnnotation(account.resource!.annotations, UserTraitSchema);
+    expect(trait?.emails.map((e) => [e.address, e.isPrimary])).toEqual([
+      ["bo@example.com", true],
+      ["bo@old.example", false],
+    ]);
     expect(account.credentials).toHaveLength(1);
     await expect(createAccount(target, { login: "bo", resourceType: "group" })).rejects.toThrow(
       /creates accounts of type user only/,
