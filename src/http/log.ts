@@ -3,7 +3,7 @@
  * work it describes, and passes through the redactor first.
  */
 import type { Logger } from "../plugins/contract.ts";
-import type { Redactor } from "./secrets.ts";
+import type { Redactor } from "../plugins/secrets.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

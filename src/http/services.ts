@@ -1,11 +1,11 @@
 /** What every route handler can reach: connectors, state, syncs, auth, logging. */
 import type { AnyPlugin, PluginLoadFailure } from "../plugins/contract.ts";
+import type { Redactor } from "../plugins/secrets.ts";
 import type { Clock } from "../sync/types.ts";
 import type { Authenticator } from "./auth/middleware.ts";
 import type { Idempotency } from "./idempotency.ts";
 import type { LogSink } from "./log.ts";
 import { notFound } from "./problem.ts";
-import type { Redactor } from "./secrets.ts";
 import type { Snapshots } from "./snapshots.ts";
 import type { SyncStateStore } from "./state/store.ts";
 import type { SyncManager } from "./syncs/manager.ts";

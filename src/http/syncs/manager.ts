@@ -14,12 +14,12 @@ import type { C1zWriter } from "../../c1z/store.ts";
 import { resourceId } from "../../model/builders.ts";
 import { type ConnectedPlugin, connectPlugin } from "../../plugins/connect.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
+import type { Redactor } from "../../plugins/secrets.ts";
 import { persistCheckpoints } from "../../sync/checkpoints.ts";
 import { retryingFetch } from "../../sync/fetch.ts";
 import { runSync } from "../../sync/index.ts";
 import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../../sync/types.ts";
 import { type LogSink, makeLogger } from "../log.ts";
-import type { Redactor } from "../secrets.ts";
 import type { ConnectorEntry } from "../services.ts";
 import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
 

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import type { AnyPlugin } from "../plugins/contract.ts";
+import type { AnyPlugin } from "./contract.ts";
 import { createRedactor, REDACTED, secretValues } from "./secrets.ts";
 
 describe("the redactor", () => {
