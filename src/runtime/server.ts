@@ -44,9 +44,23 @@ export async function prepareServer(
   const dataDir =
     typeof env.BATON_DATA_DIR === "string" && env.BATON_DATA_DIR !== "" ? env.BATON_DATA_DIR : ".baton-edge";
   const state = await createFsStateStore(resolve(dataDir));
-  const app = createApp({ connectors, loadFailures: failures, auth, state });
+  const checkpointSaveIntervalMs = checkpointSaveIntervalFromEnv(env);
+  const app = createApp({ connectors, loadFailures: failures, auth, state, checkpointSaveIntervalMs });
   if (address.warning) console.warn(JSON.stringify({ level: "warn", msg: address.warning }));
   return { app, address, connectorNames: connectors.map((c) => c.name) };
+}
+
+/** `BATON_CHECKPOINT_SAVE_INTERVAL_MS`: how often a running sync's c1z is saved for resuming after a restart. */
+export function checkpointSaveIntervalFromEnv(env: EnvLike): number | undefined {
+  const raw = env.BATON_CHECKPOINT_SAVE_INTERVAL_MS;
+  if (typeof raw !== "string" || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `BATON_CHECKPOINT_SAVE_INTERVAL_MS must be a whole number of milliseconds, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
 }
 
 export function announce(runtime: string, server: PreparedServer, port: number): void {

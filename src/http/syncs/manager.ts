@@ -17,7 +17,7 @@ import type { PluginStateStore } from "../../plugins/contract.ts";
 import type { Redactor } from "../../plugins/secrets.ts";
 import { persistCheckpoints } from "../../sync/checkpoints.ts";
 import { retryingFetch } from "../../sync/fetch.ts";
-import { runSync } from "../../sync/index.ts";
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, runSync } from "../../sync/index.ts";
 import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../../sync/types.ts";
 import { type LogSink, makeLogger } from "../log.ts";
 import type { ConnectorEntry } from "../services.ts";
@@ -261,10 +261,13 @@ export class SyncManager {
       case "progress":
         record.counts = { ...event.written };
         break;
-      case "warning":
-        if (record.warnings.length < MAX_WARNINGS_KEPT)
-          record.warnings.push(this.options.redactor.redact(event.message));
+      case "warning": {
+        // The streamed event and the kept copy are the same redacted text.
+        const message = this.options.redactor.redact(event.message);
+        data.message = message;
+        if (record.warnings.length < MAX_WARNINGS_KEPT) record.warnings.push(message);
         break;
+      }
       case "retry":
         data.reason = this.options.redactor.redact(event.reason);
         break;
@@ -313,6 +316,7 @@ export class SyncManager {
         const base = await this.latestC1z(entry.name);
         store = base ? await openC1z(base) : await createC1z();
       }
+      const saveEveryMs = this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS;
       const onCheckpoint =
         checkpoints &&
         persistCheckpoints({
@@ -320,7 +324,7 @@ export class SyncManager {
           key,
           store,
           now: clock.now,
-          minIntervalMs: this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS,
+          minIntervalMs: saveEveryMs,
           onError: (error) =>
             log.warn("could not save the sync's checkpoint; a restart resumes from the previous one", {
               error: error instanceof Error ? error.message : String(error),
@@ -349,6 +353,8 @@ export class SyncManager {
         log,
         onProgress: (event) => this.onProgress(run, event),
         onCheckpoint,
+        // Saving more often than the engine checkpoints would save the same state again.
+        checkpointIntervalMs: checkpoints ? Math.min(saveEveryMs, DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined,
       });
       const bytes = store.toBytes();
       await state.putC1z(entry.name, record.id, bytes);
