@@ -15,6 +15,7 @@ import { createApp } from "../src/http/app.ts";
 import { createFsStateStore } from "../src/http/state/fs.ts";
 import { createMemoryStateStore } from "../src/http/state/memory.ts";
 import type { SyncRecord, SyncStateStore } from "../src/http/state/store.ts";
+import { MAX_RESUMES } from "../src/http/syncs/manager.ts";
 import { definePlugin, entitlement, grant, group, resourceId, resourceType, user } from "../src/plugins/sdk.ts";
 import { inProcess, json, manualClock, parseSse, type Transport } from "./http-support.ts";
 
@@ -278,6 +279,30 @@ describe("a sync running when the process stops", () => {
       syncId: string;
     };
     expect(users.syncId).toBe(good.id);
+  });
+
+  it(`a sync that keeps stopping the process is resumed ${MAX_RESUMES} times, then marked interrupted`, async () => {
+    let hang = nextProcess({ hangAtPage: "p2" });
+    const process1 = appOver(await createFsStateStore(dir));
+    const { id, location } = await startSync(process1);
+    await hang.reached;
+    for (let restart = 1; restart <= MAX_RESUMES; restart++) {
+      hang = nextProcess({ hangAtPage: "p2" });
+      const next = appOver(await createFsStateStore(dir));
+      await hang.reached;
+      const record = await getRecord(next, location);
+      expect(record.state).toBe("running");
+      expect(record.resumes).toBe(restart);
+      expect(script.userPages).toEqual(["p2"]);
+    }
+    nextProcess();
+    const last = appOver(await createFsStateStore(dir));
+    expect((await last.request("/readyz")).status).toBe(200);
+    const record = await getRecord(last, location);
+    expect(record.state).toBe("failed");
+    expect(record.error?.detail).toContain(`again after ${MAX_RESUMES} resumes`);
+    expect(script.userPages).toEqual([]);
+    expect(existsSync(checkpointPath(dir, id))).toBe(false);
   });
 
   it("without a checkpoint (stopped before the first one) the sync is marked interrupted, as before", async () => {

@@ -132,6 +132,7 @@ export const SyncRecordSchema = v.object({
   c1zBytes: v.nullable(v.number()),
   c1zAvailable: v.boolean(),
   resumed: v.optional(v.boolean()),
+  resumes: v.optional(v.number()),
 });
 export const SyncList = v.object({ syncs: v.array(SyncRecordSchema) });
 

@@ -44,6 +44,8 @@ export interface SyncRecord {
   c1zAvailable: boolean;
   /** True when a restart interrupted this sync and it continued from its last checkpoint. */
   resumed?: boolean;
+  /** How many times it was resumed after a restart. */
+  resumes?: number;
 }
 
 /** Names one sync's checkpoint. */

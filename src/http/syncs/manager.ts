@@ -60,6 +60,9 @@ export type StartResult =
 
 const MAX_WARNINGS_KEPT = 100;
 
+/** Restarts a sync survives; one interrupted more often is marked failed. */
+export const MAX_RESUMES = 3;
+
 function emptyCounts() {
   return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
 }
@@ -116,16 +119,22 @@ export class SyncManager {
         if (record.state !== "queued" && record.state !== "running") continue;
         if (this.live(entry.name, record.id)) continue;
         const key = { connector: entry.name, id: record.id };
+        // A sync that takes the process down with it would otherwise be resumed forever.
+        const exhausted = (record.resumes ?? 0) >= MAX_RESUMES;
         // "queued" too: the record's "running" write can lose the race with the first checkpoint.
-        const checkpoint = this.running.has(entry.name)
-          ? undefined
-          : await checkpoints?.load(key).catch(() => undefined);
+        const checkpoint =
+          this.running.has(entry.name) || exhausted ? undefined : await checkpoints?.load(key).catch(() => undefined);
         if (checkpoint) {
           this.resume(entry, record, checkpoint);
           continue;
         }
         record.state = "failed";
-        record.error = { title: "Sync interrupted", detail: "the server stopped before this sync finished" };
+        record.error = {
+          title: "Sync interrupted",
+          detail: exhausted
+            ? `the server stopped before this sync finished, again after ${MAX_RESUMES} resumes; not resumed again`
+            : "the server stopped before this sync finished",
+        };
         record.endedAt ??= this.iso();
         await this.options.state.putSync(record);
         await checkpoints?.clear(key).catch(() => undefined);
@@ -137,6 +146,7 @@ export class SyncManager {
   private resume(entry: ConnectorEntry, record: SyncRecord, checkpoint: Uint8Array): void {
     record.state = "running";
     record.resumed = true;
+    record.resumes = (record.resumes ?? 0) + 1;
     record.error = null;
     record.endedAt = null;
     record.durationMs = null;
