@@ -87,6 +87,8 @@ describe("the OpenAPI document", () => {
       "post /v1/connectors/{name}/accounts",
       "post /v1/connectors/{name}/credentials/rotate",
       "delete /v1/connectors/{name}/resources/{type}/{id}",
+      "get /v1/connectors/{name}/actions",
+      "post /v1/connectors/{name}/actions/{action}",
       "get /v1/connectors/{name}/resources",
       "get /v1/connectors/{name}/entitlements",
       "get /v1/connectors/{name}/grants",
@@ -156,6 +158,22 @@ describe("the OpenAPI document", () => {
     }
     const access = "/v1/connectors/demo/access?principalType=user&principalId=u-0001";
     await check(access, "get", await app.request(access), "/v1/connectors/{name}/access");
+    await check(
+      "/v1/connectors/demo/actions",
+      "get",
+      await app.request("/v1/connectors/demo/actions"),
+      "/v1/connectors/{name}/actions",
+    );
+    const actionTemplate = "/v1/connectors/{name}/actions/{action}";
+    for (const [args, status] of [
+      [{ userId: "u-0002" }, 200],
+      [{ userId: 5 }, 422],
+      [{ userId: "u-9999" }, 502],
+    ] as const) {
+      const invoked = await app.request("/v1/connectors/demo/actions/lock_user", json({ args }));
+      expect(invoked.status).toBe(status);
+      await check("/v1/connectors/demo/actions/lock_user", "post", invoked, actionTemplate);
+    }
     const missing = `/v1/connectors/demo/syncs/${id}x`;
     await check(missing, "get", await app.request(missing), "/v1/connectors/{name}/syncs/{id}");
     const docs = await app.request("/docs");

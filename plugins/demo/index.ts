@@ -236,6 +236,20 @@ function randomPassword(length = 20): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
+const userActionArgs = v.object({
+  userId: v.pipe(v.string(), v.minLength(1), v.description("The id of the user, e.g. u-0001")),
+});
+
+async function setUserStatus(client: DemoClient, userId: string, status: DemoUser["status"]) {
+  const target = client.org.users.get(userId);
+  if (!target) throw new Error(`demo: no user ${userId}`);
+  const previous = target.status;
+  target.status = status;
+  client.edits.statuses[target.id] = status;
+  await persist(client);
+  return { userId: target.id, status, previousStatus: previous };
+}
+
 export default definePlugin({
   name: "demo",
   displayName: "Demo",
@@ -353,6 +367,22 @@ export default definePlugin({
     await persist(ctx.client);
     return { credentials: [{ name: "password", value: randomPassword() }] };
   },
+  actions: [
+    {
+      name: "lock_user",
+      displayName: "Lock user",
+      description: "Disables a user; the next sync shows its status as DISABLED.",
+      args: userActionArgs,
+      run: (args, ctx) => setUserStatus(ctx.client, args.userId as string, "disabled"),
+    },
+    {
+      name: "unlock_user",
+      displayName: "Unlock user",
+      description: "Enables a user again.",
+      args: userActionArgs,
+      run: (args, ctx) => setUserStatus(ctx.client, args.userId as string, "enabled"),
+    },
+  ],
   deleteResourceTypes: ["group", "project", "user"],
   async deleteResource(id, ctx) {
     const ref = `${id.resourceType}:${id.resource}`;

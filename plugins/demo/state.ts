@@ -16,10 +16,12 @@ export interface DemoEdits {
   deleted: string[];
   /** User id → credential version. */
   rotations: Record<string, number>;
+  /** User id → status set by the lock_user / unlock_user actions. */
+  statuses: Record<string, "enabled" | "disabled">;
 }
 
 export function emptyEdits(): DemoEdits {
-  return { version: 1, granted: [], revoked: [], createdUsers: [], deleted: [], rotations: {} };
+  return { version: 1, granted: [], revoked: [], createdUsers: [], deleted: [], rotations: {}, statuses: {} };
 }
 
 /** Reads edits; a missing or unreadable state starts clean rather than failing a sync. */
@@ -38,6 +40,10 @@ export function applyEdits(org: Organisation, edits: DemoEdits): void {
   for (const [id, version] of Object.entries(edits.rotations)) {
     const user = org.users.get(id);
     if (user) user.credentialVersion = version;
+  }
+  for (const [id, status] of Object.entries(edits.statuses)) {
+    const user = org.users.get(id);
+    if (user) user.status = status;
   }
   for (const ref of edits.deleted) deleteFromOrganisation(org, ref);
 }

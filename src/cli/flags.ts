@@ -50,6 +50,12 @@ export const RUN_FLAGS: FlagSpec[] = [
   flag("rotate-credentials-type", "string", "The resource type of the resource to rotate credentials on", {
     hidden: true,
   }),
+  flag("invoke-action", "string", "The name of the action to invoke", { hidden: true }),
+  flag("invoke-action-args", "string", "The arguments of the action to invoke, as a JSON object", { hidden: true }),
+  flag("list-action-schemas", "boolean", "Print the plugin's actions and their argument schemas as JSON", {
+    default: false,
+    hidden: true,
+  }),
   HELP_FLAG,
 ];
 
@@ -60,7 +66,14 @@ export const RUN_RELATIONS: ConfigRelation[] = [
   { kind: "requiredTogether", fields: ["rotate-credentials", "rotate-credentials-type"] },
   {
     kind: "mutuallyExclusive",
-    fields: ["grant-entitlement", "revoke-grant", "create-account-login", "delete-resource", "rotate-credentials"],
+    fields: [
+      "grant-entitlement",
+      "revoke-grant",
+      "create-account-login",
+      "delete-resource",
+      "rotate-credentials",
+      "invoke-action",
+    ],
   },
 ];
 

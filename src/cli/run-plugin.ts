@@ -6,6 +6,7 @@
 import { createC1z, openC1z } from "../c1z/index.ts";
 import { resourceId } from "../model/builders.ts";
 import type { ResourceId } from "../model/types.ts";
+import { actionSchemas, invokeAction } from "../plugins/actions.ts";
 import { capabilitiesJson } from "../plugins/capabilities.ts";
 import {
   ConfigError,
@@ -23,6 +24,7 @@ import {
   createAccount,
   deleteResource,
   grantEntitlement,
+  ProvisionError,
   type ProvisionTarget,
   revokeGrant,
   rotateCredentials,
@@ -124,6 +126,22 @@ export async function runPluginCommand(
     throw new ConfigError("--skip-grants ($BATON_SKIP_GRANTS) needs --sync-resources ($BATON_SYNC_RESOURCES)");
   }
   const targetResources = ((standard.values["sync-resources"] as string[] | undefined) ?? []).map(parseResourceRef);
+  if (pick(standard, "invoke-action-args") !== undefined && pick(standard, "invoke-action") === undefined) {
+    throw new ConfigError(
+      "--invoke-action-args ($BATON_INVOKE_ACTION_ARGS) needs --invoke-action ($BATON_INVOKE_ACTION)",
+    );
+  }
+  if (standard.values["list-action-schemas"] === true) {
+    if (pick(standard, "invoke-action") !== undefined) {
+      throw new ConfigError(
+        "only one of --list-action-schemas ($BATON_LIST_ACTION_SCHEMAS), --invoke-action ($BATON_INVOKE_ACTION) may be set",
+      );
+    }
+    // Like `capabilities`: derived from the definition, no config or credentials needed.
+    io.stdout(`${JSON.stringify(actionSchemas(plugin), null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const actionArgs = parseActionArgs(pick(standard, "invoke-action-args"));
   const resolved = resolveConfig(plugin, sources);
 
   const progress = io.stderrIsTTY ? progressLine((text) => io.stderr(text)) : undefined;
@@ -140,6 +158,8 @@ export async function runPluginCommand(
     state: statePath ? fileStateStore(statePath) : undefined,
   });
   try {
+    const actionName = pick(standard, "invoke-action");
+    if (actionName !== undefined) return await runAction(connected, actionName, actionArgs, log, io);
     const oneShot = await runOneShot(connected, standard, file, log, io.env);
     if (oneShot !== undefined) return oneShot;
     const existing = await loadC1zSource(file, { env: io.env });
@@ -183,6 +203,47 @@ export async function runPluginCommand(
   } finally {
     await connected.close();
   }
+}
+
+const ACTION_FLAG = "--invoke-action ($BATON_INVOKE_ACTION)";
+const ACTION_ARGS_FLAG = "--invoke-action-args ($BATON_INVOKE_ACTION_ARGS)";
+
+function parseActionArgs(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ConfigError(`invalid value for ${ACTION_ARGS_FLAG}: not JSON`);
+  }
+}
+
+/**
+ * `--invoke-action`: a one-shot op, so it implies --provisioning as Baton's one-shot flags do.
+ * Prints the action's response JSON on stdout. An unknown action or bad arguments is a usage
+ * error naming the flag (exit 2); the action failing is a runtime failure (exit 1).
+ */
+async function runAction(
+  target: ProvisionTarget,
+  name: string,
+  args: unknown,
+  log: Logger,
+  io: CliIO,
+): Promise<number> {
+  let outcome: Awaited<ReturnType<typeof invokeAction>>;
+  try {
+    outcome = await invokeAction(target, name, args);
+  } catch (error) {
+    if (error instanceof ProvisionError && error.code === "not-found") {
+      throw new ConfigError(`invalid value for ${ACTION_FLAG}: ${error.message}`);
+    }
+    if (error instanceof ProvisionError && error.code === "invalid-argument") {
+      throw new ConfigError(`invalid value for ${ACTION_ARGS_FLAG}: ${error.message}`);
+    }
+    throw error;
+  }
+  log.info("action complete", { action: name });
+  io.stdout(`${JSON.stringify(outcome.response, null, 2)}\n`);
+  return EXIT_OK;
 }
 
 /** Runs the one-shot operation the flags ask for, if any (they imply --provisioning, as in Baton). */

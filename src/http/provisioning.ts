@@ -3,6 +3,7 @@
  * which resolves objects from the latest finished sync as Baton's one-shot
  * provisioning resolves them from the c1z.
  */
+import { type ActionOutcome, invokeAction } from "../plugins/actions.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { Logger } from "../plugins/contract.ts";
 import {
@@ -42,6 +43,7 @@ export interface Provisioner {
   createAccount(account: AccountRequest): Promise<CreateAccountResult>;
   rotate(id: ResourceRef): Promise<RotateResult>;
   deleteResource(id: ResourceRef): Promise<DeleteResult>;
+  invokeAction(name: string, args: Record<string, unknown>): Promise<ActionOutcome>;
 }
 
 const STATUS: Record<ProvisionError["code"], [number, string, string]> = {
@@ -105,5 +107,6 @@ export function provisioner(services: AppServices, entry: ConnectorEntry, log: L
       withPlugin((target) => rotateCredentials(target, { resourceType: id.resourceType, resourceId: id.resource })),
     deleteResource: (id) =>
       withPlugin((target) => deleteResource(target, { resourceType: id.resourceType, resourceId: id.resource })),
+    invokeAction: (name, args) => withPlugin((target) => invokeAction(target, name, args)),
   };
 }

@@ -141,9 +141,17 @@ export interface DeleteOutcome {
   annotations?: Any[];
 }
 
+/** A one-shot operation (Baton's global actions: `--invoke-action`, `POST …/actions/{action}`). */
 export interface ActionDefinition<Client = unknown> {
   name: string;
+  displayName?: string;
   description?: string;
+  /**
+   * A valibot object schema for the arguments: checked before `run`, published as JSON Schema by
+   * `--list-action-schemas` and `GET …/actions`. Without it, any JSON object is passed through.
+   */
+  args?: v.GenericSchema<Record<string, unknown>, Record<string, unknown>>;
+  /** Receives the validated arguments; returns a JSON object (Baton's response Struct). */
   run(args: Record<string, unknown>, ctx: PluginContext<Client>): Promise<Record<string, unknown>>;
 }
 

@@ -35,6 +35,15 @@ describe("definePlugin", () => {
     expect(definePlugin(definition as unknown as AnyPlugin)).toBe(definition);
   });
 
+  it("checks an action's args is a valibot schema", () => {
+    const run = async () => ({});
+    expect(problem({ ...base(), actions: [{ name: "lock", args: { userId: "string" }, run }] })).toBe(
+      'plugin "acme": actions[0].args must be a valibot schema',
+    );
+    const ok = { ...base(), actions: [{ name: "lock", args: v.object({ userId: v.string() }), run }] };
+    expect(definePlugin(ok as unknown as AnyPlugin)).toBe(ok);
+  });
+
   it("names the plugin and the field for each kind of mistake", () => {
     expect(problem({ ...base(), name: "Acme Corp" })).toBe(
       'plugin "Acme Corp": name must be lower-case letters, digits and dashes, starting with a letter',

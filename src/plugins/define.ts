@@ -129,6 +129,10 @@ export function validatePluginDefinition(value: unknown): asserts value is AnyPl
       if (names.has(String(action.name))) fail(`actions[${i}].name`, `"${action.name}" is declared twice`);
       names.add(String(action.name));
       if (!isFunction(action.run)) fail(`actions[${i}].run`, "must be a function");
+      const args = (action as { args?: { kind?: unknown } }).args;
+      if (args !== undefined && (typeof args !== "object" || args === null || args.kind !== "schema")) {
+        fail(`actions[${i}].args`, "must be a valibot schema");
+      }
     });
   }
 }

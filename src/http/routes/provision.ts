@@ -23,6 +23,7 @@ import {
   RotateResult,
 } from "../schemas.ts";
 import type { AppServices } from "../services.ts";
+import { actionRoutes } from "./actions.ts";
 
 const credentialsJson = (credentials: PlaintextCredential[] | undefined) =>
   (credentials ?? []).map((c) => ({ name: c.name, value: c.value }));
@@ -155,5 +156,6 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
         return { status: 200, body: { alreadyDeleted } };
       },
     }),
+    ...actionRoutes(services),
   ];
 }

@@ -17,7 +17,7 @@ import type { PluginStateStore } from "../../plugins/contract.ts";
 import type { Redactor } from "../../plugins/secrets.ts";
 import { persistCheckpoints } from "../../sync/checkpoints.ts";
 import { retryingFetch } from "../../sync/fetch.ts";
-import { runSync } from "../../sync/index.ts";
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, runSync } from "../../sync/index.ts";
 import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../../sync/types.ts";
 import { type LogSink, makeLogger } from "../log.ts";
 import type { ConnectorEntry } from "../services.ts";
@@ -59,6 +59,9 @@ export type StartResult =
   | { started: false; running: SyncRecord };
 
 const MAX_WARNINGS_KEPT = 100;
+
+/** Restarts a sync survives; one interrupted more often is marked failed. */
+export const MAX_RESUMES = 3;
 
 function emptyCounts() {
   return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
@@ -116,16 +119,22 @@ export class SyncManager {
         if (record.state !== "queued" && record.state !== "running") continue;
         if (this.live(entry.name, record.id)) continue;
         const key = { connector: entry.name, id: record.id };
+        // A sync that takes the process down with it would otherwise be resumed forever.
+        const exhausted = (record.resumes ?? 0) >= MAX_RESUMES;
         // "queued" too: the record's "running" write can lose the race with the first checkpoint.
-        const checkpoint = this.running.has(entry.name)
-          ? undefined
-          : await checkpoints?.load(key).catch(() => undefined);
+        const checkpoint =
+          this.running.has(entry.name) || exhausted ? undefined : await checkpoints?.load(key).catch(() => undefined);
         if (checkpoint) {
           this.resume(entry, record, checkpoint);
           continue;
         }
         record.state = "failed";
-        record.error = { title: "Sync interrupted", detail: "the server stopped before this sync finished" };
+        record.error = {
+          title: "Sync interrupted",
+          detail: exhausted
+            ? `the server stopped before this sync finished, again after ${MAX_RESUMES} resumes; not resumed again`
+            : "the server stopped before this sync finished",
+        };
         record.endedAt ??= this.iso();
         await this.options.state.putSync(record);
         await checkpoints?.clear(key).catch(() => undefined);
@@ -137,6 +146,7 @@ export class SyncManager {
   private resume(entry: ConnectorEntry, record: SyncRecord, checkpoint: Uint8Array): void {
     record.state = "running";
     record.resumed = true;
+    record.resumes = (record.resumes ?? 0) + 1;
     record.error = null;
     record.endedAt = null;
     record.durationMs = null;
@@ -261,10 +271,13 @@ export class SyncManager {
       case "progress":
         record.counts = { ...event.written };
         break;
-      case "warning":
-        if (record.warnings.length < MAX_WARNINGS_KEPT)
-          record.warnings.push(this.options.redactor.redact(event.message));
+      case "warning": {
+        // The streamed event and the kept copy are the same redacted text.
+        const message = this.options.redactor.redact(event.message);
+        data.message = message;
+        if (record.warnings.length < MAX_WARNINGS_KEPT) record.warnings.push(message);
         break;
+      }
       case "retry":
         data.reason = this.options.redactor.redact(event.reason);
         break;
@@ -313,6 +326,7 @@ export class SyncManager {
         const base = await this.latestC1z(entry.name);
         store = base ? await openC1z(base) : await createC1z();
       }
+      const saveEveryMs = this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS;
       const onCheckpoint =
         checkpoints &&
         persistCheckpoints({
@@ -320,7 +334,7 @@ export class SyncManager {
           key,
           store,
           now: clock.now,
-          minIntervalMs: this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS,
+          minIntervalMs: saveEveryMs,
           onError: (error) =>
             log.warn("could not save the sync's checkpoint; a restart resumes from the previous one", {
               error: error instanceof Error ? error.message : String(error),
@@ -349,6 +363,8 @@ export class SyncManager {
         log,
         onProgress: (event) => this.onProgress(run, event),
         onCheckpoint,
+        // Saving more often than the engine checkpoints would save the same state again.
+        checkpointIntervalMs: checkpoints ? Math.min(saveEveryMs, DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined,
       });
       const bytes = store.toBytes();
       await state.putC1z(entry.name, record.id, bytes);
