@@ -8,6 +8,7 @@ import { ConfigError } from "../plugins/config.ts";
 import type { PluginRegistry } from "../plugins/contract.ts";
 import { PluginDefinitionError } from "../plugins/define.ts";
 import { loadPlugins } from "../plugins/loader.ts";
+import { createRedactor, environmentSecretValues, type Redactor } from "../plugins/secrets.ts";
 import { ProvisionError } from "../provision/errors.ts";
 import { UsageError } from "./args.ts";
 import { mainHelp } from "./help.ts";
@@ -28,7 +29,7 @@ export interface ServeModule {
   ): Promise<number>;
 }
 
-async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
+async function dispatch(argv: readonly string[], io: CliIO, redactor: Redactor): Promise<number> {
   const configFile = loadConfigFile(argv, io);
   const [first = "--help", ...rest] = argv;
   if (first in INSPECT_COMMANDS) return runInspectCommand(first, rest, io, configFile);
@@ -65,24 +66,27 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     const known = registry.plugins.map((p) => p.name).join(", ") || "none";
     throw new UsageError(`unknown command or plugin "${name}" (plugins: ${known}; see baton-edge --help)`);
   }
-  return runPluginCommand(loaded.plugin, args, io, configFile);
+  return runPluginCommand(loaded.plugin, args, io, configFile, redactor);
 }
 
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  // A plugin's error can echo its secret config (a DSN, a token): the plugin command adds those values.
+  const redactor = createRedactor(environmentSecretValues(io.env));
   try {
-    return await dispatch(argv, io);
+    return await dispatch(argv, io, redactor);
   } catch (error) {
+    const message = oneLine(redactor.redact(error instanceof Error ? error.message : String(error)));
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PluginDefinitionError) {
-      io.stderr(`error: ${oneLine(error.message)}\n`);
+      io.stderr(`error: ${message}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ProvisionError || error instanceof C1zError) {
-      io.stderr(`error: ${oneLine(error.message)}\n`);
+      io.stderr(`error: ${message}\n`);
       return EXIT_FAILURE;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`error: ${oneLine(message)}\n`);
-    if (io.env.BATON_DEBUG_STACK && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    io.stderr(`error: ${message}\n`);
+    if (io.env.BATON_DEBUG_STACK && error instanceof Error && error.stack)
+      io.stderr(`${redactor.redact(error.stack)}\n`);
     return EXIT_FAILURE;
   }
 }

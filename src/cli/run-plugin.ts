@@ -20,6 +20,7 @@ import { configSchemaJson } from "../plugins/config-schema.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
 import { configFields } from "../plugins/fields.ts";
+import { createRedactor, type Redactor, redactingLogger, secretValues } from "../plugins/secrets.ts";
 import {
   createAccount,
   deleteResource,
@@ -30,7 +31,13 @@ import {
   rotateCredentials,
 } from "../provision/index.ts";
 import { runSync } from "../sync/index.ts";
-import { loadC1zSource, saveC1z } from "../upload/index.ts";
+import {
+  describeDestination,
+  inlineCredentialValues,
+  loadC1zSource,
+  parseDestination,
+  saveC1z,
+} from "../upload/index.ts";
 import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
 import { pluginHelp } from "./help.ts";
@@ -86,6 +93,8 @@ export async function runPluginCommand(
   argv: readonly string[],
   io: CliIO,
   configFile: ConfigFile,
+  /** Scrubs logs and, in the caller, errors; learns the plugin's secret config here. */
+  redactor: Redactor = createRedactor(),
 ): Promise<number> {
   const { pluginFlags, all } = runFlagSpecs(plugin);
   const parsed = parseArgs(argv, all);
@@ -143,15 +152,20 @@ export async function runPluginCommand(
   }
   const actionArgs = parseActionArgs(pick(standard, "invoke-action-args"));
   const resolved = resolveConfig(plugin, sources);
+  redactor.add(secretValues(plugin, resolved.config));
 
   const progress = io.stderrIsTTY ? progressLine((text) => io.stderr(text)) : undefined;
-  const log = createLogger({
-    level,
-    format,
-    write: (line) => io.stderr(`${line}\n`),
-    beforeWrite: () => progress?.clear(),
-  });
+  const log = redactingLogger(
+    createLogger({
+      level,
+      format,
+      write: (line) => io.stderr(`${line}\n`),
+      beforeWrite: () => progress?.clear(),
+    }),
+    redactor,
+  );
   const file = pick(standard, "file") ?? "sync.c1z";
+  redactor.add(inlineCredentialValues(file));
   const statePath = stateFilePath(file, plugin.name, io.cwd);
   const connected = await connectPlugin(plugin, resolved.config, {
     log,
@@ -165,7 +179,7 @@ export async function runPluginCommand(
     const existing = await loadC1zSource(file, { env: io.env });
     const store = existing ? await openC1z(existing) : await createC1z();
     try {
-      log.info("sync starting", { plugin: plugin.name, file });
+      log.info("sync starting", { plugin: plugin.name, file: describeDestination(parseDestination(file)) });
       const result = await runSync({
         plugin,
         client: connected.client,
@@ -261,7 +275,10 @@ async function runOneShot(
   const rotateId = pick(standard, "rotate-credentials");
   if (grantEntitlementId || revoke) {
     const bytes = await loadC1zSource(file, { env });
-    if (!bytes) throw new ConfigError(`--file ($BATON_FILE): ${file} does not exist; run a sync first`);
+    if (!bytes) {
+      const shown = describeDestination(parseDestination(file));
+      throw new ConfigError(`--file ($BATON_FILE): ${shown} does not exist; run a sync first`);
+    }
     const reader = await openC1z(bytes);
     try {
       if (grantEntitlementId) {

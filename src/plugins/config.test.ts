@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { resourceType } from "../model/builders.ts";
-import { ConfigError, redactConfig, resolveConfig } from "./config.ts";
+import { ConfigError, resolveConfig } from "./config.ts";
 import { definePlugin } from "./define.ts";
 import { configFields } from "./fields.ts";
 
@@ -141,10 +141,5 @@ describe("resolveConfig", () => {
       "at least one of --user ($BATON_USER), --key-file ($BATON_KEY_FILE) must be set",
     );
     expect(resolveConfig(either, { flags: { "api-token": "abcd", "key-file": "k" } }).config.keyFile).toBe("k");
-  });
-
-  it("redacts secrets for display", () => {
-    const { config, fields } = resolveConfig(plugin, { flags: { "api-token": "abcd" } });
-    expect(redactConfig(config, fields).apiToken).toBe("[redacted]");
   });
 });

@@ -192,10 +192,3 @@ export function resolveConfig(plugin: AnyPlugin, sources: ConfigSources): Resolv
   }
   return { config: result.output as Record<string, unknown>, sources: resolved.sources, fields };
 }
-
-/** The config with every secret field replaced, for logs and `--help` output. */
-export function redactConfig(config: Record<string, unknown>, fields: readonly ConfigField[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config };
-  for (const field of fields) if (field.secret && out[field.name] !== undefined) out[field.name] = "[redacted]";
-  return out;
-}

@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import type { AnyPlugin } from "./contract.ts";
-import { createRedactor, REDACTED, secretValues } from "./secrets.ts";
+import type { AnyPlugin, Logger } from "./contract.ts";
+import { configFields } from "./fields.ts";
+import { createRedactor, isSecretKey, REDACTED, redactConfig, redactingLogger, secretValues } from "./secrets.ts";
 
 describe("the redactor", () => {
   it("scrubs known secret values anywhere in text, longest first", () => {
@@ -29,6 +30,46 @@ describe("the redactor", () => {
   });
 });
 
+describe("secret-looking field names", () => {
+  it("blank credentials but keep pagination cursors and counts", () => {
+    const secret = ["token", "apiToken", "access_token", "sessionToken", "password", "db-password", "secret"];
+    secret.push("clientSecret", "AWS_SECRET_ACCESS_KEY", "apiKey", "APIKey", "x-api-key", "authorization");
+    secret.push("Authorization", "privateKey", "private_key", "credentials", "cookie", "refreshTokens");
+    const open = ["pageToken", "nextPageToken", "next_page_token", "syncToken", "continuationToken", "cursorToken"];
+    open.push("tokenType", "tokenCount", "keyId", "accessKeyId", "monkey", "tokenizer", "passwordless", "secretary");
+    expect(secret.filter((key) => !isSecretKey(key))).toEqual([]);
+    // "passwordless" and "secretary" are one word each: not the secret words.
+    expect(open.filter((key) => isSecretKey(key))).toEqual([]);
+  });
+
+  it("keeps numbers and booleans under a secret name, since they are counts and flags", () => {
+    const redactor = createRedactor();
+    expect(redactor.redactFields({ credentials: 2, token: "t-1", pageToken: "p-2", password: true })).toEqual({
+      credentials: 2,
+      token: REDACTED,
+      pageToken: "p-2",
+      password: true,
+    });
+  });
+});
+
+describe("a redactor learning values and wrapping a logger", () => {
+  it("scrubs values added after creation from messages and fields", () => {
+    const lines: unknown[][] = [];
+    const sink = (level: string) => (msg: string, fields?: Record<string, unknown>) => lines.push([level, msg, fields]);
+    const base: Logger = { debug: sink("debug"), info: sink("info"), warn: sink("warn"), error: sink("error") };
+    const redactor = createRedactor(["first-secret"]);
+    const log = redactingLogger(base, redactor);
+    redactor.add(["later-secret", undefined, "abc"]);
+    log.error("failed with later-secret and first-secret", { detail: "dsn=later-secret", pageToken: "abc" });
+    log.info("plain");
+    expect(lines).toEqual([
+      ["error", `failed with ${REDACTED} and ${REDACTED}`, { detail: `dsn=${REDACTED}`, pageToken: "abc" }],
+      ["info", "plain", undefined],
+    ]);
+  });
+});
+
 describe("secretValues", () => {
   it("takes the values of config fields marked secret, and only those", () => {
     // Only the config schema matters here.
@@ -43,5 +84,15 @@ describe("secretValues", () => {
       "tok-1",
       "tok-2",
     ]);
+  });
+});
+
+describe("redactConfig", () => {
+  it("replaces the secret fields of a config and leaves the rest", () => {
+    const schema = v.object({ host: v.string(), apiToken: v.pipe(v.string(), v.metadata({ secret: true })) });
+    expect(redactConfig({ host: "db.internal", apiToken: "tok-1" }, configFields(schema))).toEqual({
+      host: "db.internal",
+      apiToken: REDACTED,
+    });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DestinationError, describeDestination, expandKeyTemplate, parseDestination } from "./destination.ts";
+import {
+  DestinationError,
+  describeDestination,
+  expandKeyTemplate,
+  inlineCredentialValues,
+  parseDestination,
+} from "./destination.ts";
 
 describe("parseDestination", () => {
   it("parses the Go CLI's s3:// URI with region and endpoint, path-style for custom endpoints", () => {
@@ -69,5 +75,15 @@ describe("expandKeyTemplate", () => {
     expect(() => expandKeyTemplate("{tenant}/x", { connector: "a", syncId: "b" })).toThrow(
       /unknown placeholder \{tenant\}/,
     );
+  });
+});
+
+describe("inlineCredentialValues", () => {
+  it("gives the key and secret as written and percent-decoded, for the redactor", () => {
+    expect(inlineCredentialValues("s3://AKIAEXAMPLE:se%2Fcret@bucket/a@b.c1z?region=x").sort()).toEqual(
+      ["AKIAEXAMPLE", "se%2Fcret", "se/cret"].sort(),
+    );
+    expect(inlineCredentialValues("s3://bucket/a@b.c1z")).toEqual([]);
+    expect(inlineCredentialValues("/tmp/user:pw@host/x.c1z")).toEqual([]);
   });
 });

@@ -149,6 +149,27 @@ export function describeDestination(destination: Destination): string {
   }
 }
 
+/**
+ * The inline `s3://KEY:SECRET@…` credentials in a location, as given and
+ * percent-decoded, for the redactor; none when the location has none or is malformed.
+ */
+export function inlineCredentialValues(location: string): string[] {
+  if (!location.startsWith("s3://")) return [];
+  const [pathPart] = splitQuery(location.slice("s3://".length));
+  const slash = pathPart.indexOf("/");
+  const at = pathPart.lastIndexOf("@", slash < 0 ? pathPart.length : slash);
+  if (at < 0) return [];
+  const raw = pathPart.slice(0, at).split(":");
+  const decoded = raw.map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
+  return [...new Set([...raw, ...decoded])].filter((value) => value !== "");
+}
+
 export interface KeyTemplateValues {
   connector: string;
   syncId: string;

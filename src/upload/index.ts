@@ -21,6 +21,7 @@ export {
   DestinationError,
   describeDestination,
   expandKeyTemplate,
+  inlineCredentialValues,
   isRemote,
   parseDestination,
 } from "./destination.ts";
