@@ -12,10 +12,23 @@ import { createC1z, openC1z } from "../c1z/index.ts";
 import { resolveConfig } from "../plugins/config.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import {
+  createRedactor,
+  environmentSecretValues,
+  type Redactor,
+  redactingLogger,
+  secretValues,
+} from "../plugins/secrets.ts";
 import type { CheckpointSink as SyncCheckpointSink } from "../sync/checkpoints.ts";
 import { retryingFetch } from "../sync/fetch.ts";
 import { runSync } from "../sync/index.ts";
-import { describeDestination, expandKeyTemplate, parseDestination, saveC1z } from "../upload/index.ts";
+import {
+  describeDestination,
+  expandKeyTemplate,
+  inlineCredentialValues,
+  parseDestination,
+  saveC1z,
+} from "../upload/index.ts";
 import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.ts";
 
 /** Where an unfinished sync is kept between invocations, one per connector. */
@@ -32,6 +45,8 @@ export interface CronOptions {
   now?: () => number;
   /** Test hook: a signal that ends the run early, as the budget does. */
   signal?: AbortSignal;
+  /** Scrubs logs and outcomes; defaults to `cronRedactor(env)`. Each plugin's secret config is added to it. */
+  redactor?: Redactor;
 }
 
 export type JobOutcome =
@@ -50,6 +65,28 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * What a cron run must never log: every job's named secrets, inline `s3://KEY:SECRET@` credentials,
+ * the `AWS_*` credentials and the auth secret. Unparseable settings add nothing (their error says why).
+ */
+export function cronRedactor(env: Record<string, unknown>): Redactor {
+  const values: (string | undefined)[] = [...environmentSecretValues(env)];
+  if (typeof env.BATON_AUTH_HS_SECRET === "string") values.push(env.BATON_AUTH_HS_SECRET);
+  if (typeof env.BATON_CHECKPOINT_LOCATION === "string")
+    values.push(...inlineCredentialValues(env.BATON_CHECKPOINT_LOCATION));
+  let jobs: ConnectorJob[] = [];
+  try {
+    jobs = parseConnectorJobs(env);
+  } catch {
+    // runScheduledSyncs reports the same error.
+  }
+  for (const job of jobs) {
+    for (const name of Object.values(job.secrets)) values.push(typeof env[name] === "string" ? env[name] : undefined);
+    values.push(...inlineCredentialValues(job.destination));
+  }
+  return createRedactor(values);
+}
+
 export function stringEnv(env: Record<string, unknown>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, value] of Object.entries(env)) if (typeof value === "string") out[k] = value;
@@ -59,22 +96,30 @@ export function stringEnv(env: Record<string, unknown>): Record<string, string |
 export async function runScheduledSyncs(options: CronOptions): Promise<JobOutcome[]> {
   const now = options.now ?? Date.now;
   const deadline = now() + (options.budgetMs ?? cronBudgetFrom(options.env));
+  const redactor = options.redactor ?? cronRedactor(options.env);
+  const log = redactingLogger(options.log, redactor);
   const jobs = parseConnectorJobs(options.env);
-  if (jobs.length === 0) options.log.warn("cron: BATON_CONNECTORS lists no connectors; nothing to sync");
+  if (jobs.length === 0) log.warn("cron: BATON_CONNECTORS lists no connectors; nothing to sync");
   const outcomes: JobOutcome[] = [];
   for (const job of jobs) {
-    const outcome = await runJob(job, deadline, options, now).catch(
-      (error: unknown): JobOutcome => ({ connector: job.name, status: "failed", error: messageOf(error) }),
+    const outcome = await runJob(job, deadline, { ...options, log, redactor }, now).catch(
+      (error: unknown): JobOutcome => ({
+        connector: job.name,
+        status: "failed",
+        // A plugin's error can echo its config (a DSN, a token).
+        error: redactor.redact(messageOf(error)),
+      }),
     );
+    if (outcome.status === "checkpointed") outcome.reason = redactor.redact(outcome.reason);
     if (outcome.status === "failed") {
-      options.log.error(`cron: connector ${job.name} failed: ${outcome.error}`, { connector: job.name });
+      log.error(`cron: connector ${job.name} failed: ${outcome.error}`, { connector: job.name });
     } else if (outcome.status === "checkpointed") {
-      options.log.warn(
+      log.warn(
         `cron: connector ${job.name} stopped at a checkpoint: ${outcome.reason}; the destination keeps its previous c1z`,
         { connector: job.name, syncId: outcome.syncId },
       );
     } else {
-      options.log.info(`cron: connector ${job.name} uploaded ${outcome.bytes} bytes to ${outcome.destination}`, {
+      log.info(`cron: connector ${job.name} uploaded ${outcome.bytes} bytes to ${outcome.destination}`, {
         connector: job.name,
         syncId: outcome.syncId,
         sha256: outcome.sha256,
@@ -88,7 +133,7 @@ export async function runScheduledSyncs(options: CronOptions): Promise<JobOutcom
 async function runJob(
   job: ConnectorJob,
   deadline: number,
-  options: CronOptions,
+  options: CronOptions & { redactor: Redactor },
   now: () => number,
 ): Promise<JobOutcome> {
   const plugin = await options.plugin(job.plugin);
@@ -96,6 +141,7 @@ async function runJob(
   // Validate the destination before spending a sync on it.
   parseDestination(job.destination);
   const { config } = resolveConfig(plugin, { file: jobConfig(job, options.env) });
+  options.redactor.add(secretValues(plugin, config));
 
   const budget = new AbortController();
   const remaining = Math.max(0, deadline - now());

@@ -7,9 +7,10 @@ import type { Hono } from "hono";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
 import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
+import { redactingLogger } from "../plugins/secrets.ts";
 import { staticRegistry } from "../plugins/static-registry.ts";
 import { locationCheckpoints } from "./checkpoints.ts";
-import { runScheduledSyncs, stringEnv } from "./cron.ts";
+import { cronRedactor, runScheduledSyncs, stringEnv } from "./cron.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
 
 interface ExecutionContextLike {
@@ -83,15 +84,29 @@ export default {
   },
 
   async scheduled(controller: ScheduledControllerLike, env: EnvLike, ctx: ExecutionContextLike): Promise<void> {
+    // One redactor for the run: cron adds each plugin's secret config as it resolves it.
+    const redactor = cronRedactor(env);
+    const cronLog = redactingLogger(log, redactor);
     const run = (async () => {
       const loaded = await plugins();
       const byName = new Map<string, AnyPlugin>(loaded.plugins.map((p) => [p.name, p.plugin]));
-      log.info("cron: run started", { cron: controller.cron, scheduledTime: controller.scheduledTime });
+      cronLog.info("cron: run started", { cron: controller.cron, scheduledTime: controller.scheduledTime });
       const template = typeof env.BATON_CHECKPOINT_LOCATION === "string" ? env.BATON_CHECKPOINT_LOCATION : "";
       const checkpoints = template ? locationCheckpoints(template, { env: stringEnv(env), bindings: env }) : undefined;
-      const outcomes = await runScheduledSyncs({ env, plugin: async (name) => byName.get(name), log, checkpoints });
-      log.info("cron: run finished", { outcomes });
-    })();
+      const outcomes = await runScheduledSyncs({
+        env,
+        plugin: async (name) => byName.get(name),
+        log: cronLog,
+        checkpoints,
+        redactor,
+      });
+      cronLog.info("cron: run finished", { outcomes });
+    })().catch((error: unknown) => {
+      // What reaches the platform's log must be scrubbed too.
+      const message = redactor.redact(error instanceof Error ? error.message : String(error));
+      cronLog.error("cron: run failed", { error: message });
+      throw new Error(message);
+    });
     ctx.waitUntil(run);
     await run;
   },
