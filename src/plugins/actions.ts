@@ -31,12 +31,14 @@ function argsJsonSchema(action: ActionDefinition<unknown>): JsonSchema {
 
 /** What `--list-action-schemas` prints and `GET /v1/connectors/{name}/actions` returns, in declaration order. */
 export function actionSchemas(plugin: AnyPlugin): ActionSchema[] {
-  return (plugin.actions ?? []).map((action) => {
-    const out: ActionSchema = { name: action.name, args: argsJsonSchema(action) };
-    if (action.displayName) out.displayName = action.displayName;
-    if (action.description) out.description = action.description;
-    return { name: out.name, displayName: out.displayName, description: out.description, args: out.args };
-  });
+  return (plugin.actions ?? []).map(
+    (action): ActionSchema => ({
+      name: action.name,
+      ...(action.displayName ? { displayName: action.displayName } : {}),
+      ...(action.description ? { description: action.description } : {}),
+      args: argsJsonSchema(action),
+    }),
+  );
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -50,6 +50,14 @@ describe("withOutputValidation", () => {
     expect(await wrapped.resourceTypes[0].list(undefined, ctx)).toBe(page);
   });
 
+  it("wraps once: an already validated plugin comes back as it is, so a page is not checked twice", () => {
+    const original = pluginReturning({ items: [] });
+    const wrapped = withOutputValidation(original);
+    expect(wrapped).not.toBe(original);
+    expect(wrapped.resourceTypes[0].list).not.toBe(original.resourceTypes[0].list);
+    expect(withOutputValidation(wrapped)).toBe(wrapped);
+  });
+
   it("names the plugin, the resource type and the offending field", async () => {
     const plain = withOutputValidation(
       pluginReturning({ items: [{ id: resourceId("team", "1"), displayName: "x", annotations: [] }] }),
