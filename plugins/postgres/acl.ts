@@ -9,10 +9,10 @@
  */
 import { entitlement, grant } from "../../src/model/index.ts";
 import type { Entitlement, Grant, Resource } from "../../src/model/types.ts";
-import type { GrantOutcome, PluginContext, RevokeOutcome } from "../../src/plugins/contract.ts";
+import type { GrantOutcome, PluginContext, ResourceTypeDefinition, RevokeOutcome } from "../../src/plugins/contract.ts";
 import type { PgClient, Sql } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { principalTypes, roleId } from "./model.ts";
+import { parseOid, principalTypes, roleId, slugOf } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { findRole, principalRole, type RoleRow } from "./roles.ts";
 
@@ -181,6 +181,26 @@ export async function revokeOnSecurable(
     );
   }
   return {};
+}
+
+/**
+ * `grant` and `revoke` for a resource type whose entitlements are privileges (and ownership) of one
+ * securable object, found from the entitlement's resource id.
+ */
+export function securableProvisioning(
+  find: (client: PgClient, resourceId: string) => Promise<Securable>,
+): Required<Pick<ResourceTypeDefinition<PgClient>, "grant" | "revoke">> {
+  return {
+    async grant(principal, target, ctx) {
+      const on = await find(ctx.client, target.resource?.id?.resource ?? "");
+      return grantOnSecurable(on, slugOf(target), principal, ctx);
+    },
+    async revoke(g, ctx) {
+      const on = await unlessGone(() => find(ctx.client, g.entitlement?.resource?.id?.resource ?? ""));
+      if (!on) return { alreadyRevoked: true };
+      return revokeOnSecurable(on, slugOf(g.entitlement), parseOid(g.principal?.id?.resource ?? "", "role"), ctx);
+    },
+  };
 }
 
 /** For revokes: an object that no longer exists holds no grants. */

@@ -2,19 +2,11 @@
 import { resource } from "../../src/model/index.ts";
 import type { Grant, Resource } from "../../src/model/types.ts";
 import type { Page, ResourceTypeDefinition } from "../../src/plugins/contract.ts";
-import {
-  aclRows,
-  grantOnSecurable,
-  privilegeEntitlements,
-  privilegeGrants,
-  revokeOnSecurable,
-  type Securable,
-  unlessGone,
-} from "./acl.ts";
+import { aclRows, privilegeEntitlements, privilegeGrants, type Securable, securableProvisioning } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { databaseSelected } from "./config.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import { isOid, parseOid, resourceTypes, slugOf, T } from "./model.ts";
+import { isOid, parseOid, resourceTypes, T } from "./model.ts";
 import { quoteIdent } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -105,13 +97,5 @@ export const database: ResourceTypeDefinition<PgClient> = {
     const acl = await aclRows(ctx.client, "database", row.oid);
     return { items: privilegeGrants(owner, DATABASE_PRIVILEGES, acl, row.owner, row.ownercanlogin) };
   },
-  async grant(principal, target, ctx) {
-    const on = await securable(ctx.client, target.resource?.id?.resource ?? "");
-    return grantOnSecurable(on, slugOf(target), principal, ctx);
-  },
-  async revoke(g, ctx) {
-    const on = await unlessGone(() => securable(ctx.client, g.entitlement?.resource?.id?.resource ?? ""));
-    if (!on) return { alreadyRevoked: true };
-    return revokeOnSecurable(on, slugOf(g.entitlement), parseOid(g.principal?.id?.resource ?? "", "role"), ctx);
-  },
+  ...securableProvisioning(securable),
 };

@@ -7,24 +7,15 @@ import type { Grant, Resource } from "../../src/model/types.ts";
 import type { Page, ResourceTypeDefinition } from "../../src/plugins/contract.ts";
 import {
   aclRows,
-  grantOnSecurable,
   privilegeEntitlements,
   privilegeGrants,
-  revokeOnSecurable,
   type Securable,
+  securableProvisioning,
   unlessGone,
 } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
-import {
-  databaseObjectId,
-  isDatabaseObjectId,
-  parseDatabaseObjectId,
-  parseOid,
-  resourceTypes,
-  slugOf,
-  T,
-} from "./model.ts";
+import { databaseObjectId, isDatabaseObjectId, parseDatabaseObjectId, resourceTypes, T } from "./model.ts";
 import { quoteQualified } from "./quote.ts";
 import { decodeToken, nextToken } from "./token.ts";
 
@@ -149,15 +140,7 @@ function relationType(kind: Kind): ResourceTypeDefinition<PgClient> {
       const acl = await aclRows(ctx.client, "relation", oid, databaseName);
       return { items: privilegeGrants(owner, kind.privileges, acl, row.owner, row.ownercanlogin) };
     },
-    async grant(principal, target, ctx) {
-      const on = await securable(ctx.client, kind, target.resource?.id?.resource ?? "");
-      return grantOnSecurable(on, slugOf(target), principal, ctx);
-    },
-    async revoke(g, ctx) {
-      const on = await unlessGone(() => securable(ctx.client, kind, g.entitlement?.resource?.id?.resource ?? ""));
-      if (!on) return { alreadyRevoked: true };
-      return revokeOnSecurable(on, slugOf(g.entitlement), parseOid(g.principal?.id?.resource ?? "", "role"), ctx);
-    },
+    ...securableProvisioning((client, resourceId) => securable(client, kind, resourceId)),
   };
 }
 
