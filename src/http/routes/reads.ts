@@ -1,5 +1,6 @@
 /** Reads over the latest finished sync of a connector, paged as Go's reader pages. */
 
+import type { PageOf } from "../../c1z/store.ts";
 import { resourceId } from "../../model/builders.ts";
 import { EntitlementSchema, GrantSchema, ResourceSchema } from "../../model/types.ts";
 import { toProtoJson } from "../../plugins/protojson.ts";
@@ -21,6 +22,14 @@ const DEFAULT_PAGE_SIZE = 100;
 function pair(type: string | undefined, id: string | undefined, what: string) {
   if ((type === undefined) !== (id === undefined)) throw badRequest(`${what}Type and ${what}Id go together`);
   return type !== undefined && id !== undefined ? resourceId(type, id) : undefined;
+}
+
+/** One page of a read: the HTTP sync record it came from, the items as JSON, the next token. */
+function pageResponse<T>(record: { id: string }, result: PageOf<T>, toJson: (item: T) => unknown) {
+  return {
+    status: 200 as const,
+    body: { syncId: record.id, items: result.items.map(toJson), nextPageToken: result.nextPageToken },
+  };
 }
 
 export function readRoutes(services: AppServices): AnyRoute[] {
@@ -49,14 +58,7 @@ export function readRoutes(services: AppServices): AnyRoute[] {
             resourceTypeId: query.resourceType,
             parent,
           });
-          return {
-            status: 200,
-            body: {
-              syncId: record.id,
-              items: result.items.map((r) => toProtoJson(ResourceSchema, r)),
-              nextPageToken: result.nextPageToken,
-            },
-          };
+          return pageResponse(record, result, (r) => toProtoJson(ResourceSchema, r));
         });
       },
     }),
@@ -73,14 +75,7 @@ export function readRoutes(services: AppServices): AnyRoute[] {
         const resource = pair(query.resourceType, query.resourceId, "resource");
         return services.snapshots.with(params.name, ({ record, reader }) => {
           const result = reader.listEntitlements({ ...page(query, record.c1zSyncId), resource });
-          return {
-            status: 200,
-            body: {
-              syncId: record.id,
-              items: result.items.map((e) => toProtoJson(EntitlementSchema, e)),
-              nextPageToken: result.nextPageToken,
-            },
-          };
+          return pageResponse(record, result, (e) => toProtoJson(EntitlementSchema, e));
         });
       },
     }),
@@ -103,14 +98,7 @@ export function readRoutes(services: AppServices): AnyRoute[] {
             principal,
             resource,
           });
-          return {
-            status: 200,
-            body: {
-              syncId: record.id,
-              items: result.items.map((g) => toProtoJson(GrantSchema, g)),
-              nextPageToken: result.nextPageToken,
-            },
-          };
+          return pageResponse(record, result, (g) => toProtoJson(GrantSchema, g));
         });
       },
     }),
