@@ -51,20 +51,28 @@ const STATUS: Record<ProvisionError["code"], [number, string, string]> = {
   unimplemented: [501, "unimplemented", "Not Implemented"],
   "failed-precondition": [409, "failed-precondition", "Failed precondition"],
   "invalid-argument": [422, "invalid-argument", "Unprocessable Content"],
+  unavailable: [503, "upstream-unavailable", "Service Unavailable"],
 };
 
+/** Whole seconds until the upstream's reset, for `Retry-After` (RFC 9110 §10.2.3: delay-seconds). */
+function retryAfterHeader(error: ProvisionError, now: number): Record<string, string> {
+  if (error.resetAt === undefined) return {};
+  return { "retry-after": String(Math.max(0, Math.ceil((error.resetAt - now) / 1000))) };
+}
+
 /** Provisioning errors become problems; their text passes the redactor on the way out. */
-function toProblem(error: unknown): unknown {
+function toProblem(error: unknown, now: number): unknown {
   if (error instanceof HttpProblem) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ProvisionError) {
     const [status, slug, title] = STATUS[error.code];
-    return new HttpProblem(status, slug, title, message);
+    return new HttpProblem(status, slug, title, message, { headers: retryAfterHeader(error, now) });
   }
   return new HttpProblem(502, "connector-error", "Connector error", message);
 }
 
 export function provisioner(services: AppServices, entry: ConnectorEntry, log: Logger): Provisioner {
+  const options = { clock: services.clock };
   const withPlugin = async <T>(work: (target: ProvisionTarget) => Promise<T>): Promise<T> => {
     const connected = await connectPlugin(entry.plugin, entry.config, {
       log,
@@ -74,7 +82,7 @@ export function provisioner(services: AppServices, entry: ConnectorEntry, log: L
     try {
       return await work({ plugin: entry.plugin, ctx: connected.ctx });
     } catch (error) {
-      throw toProblem(error);
+      throw toProblem(error, services.clock.now());
     } finally {
       await connected.close().catch(() => undefined);
     }
@@ -83,30 +91,43 @@ export function provisioner(services: AppServices, entry: ConnectorEntry, log: L
     grant: (entitlementId, principal) =>
       services.snapshots.with(entry.name, ({ reader }) =>
         withPlugin((target) =>
-          grantEntitlement(target, reader, {
-            entitlementId,
-            principalType: principal.resourceType,
-            principalId: principal.resource,
-          }),
+          grantEntitlement(
+            target,
+            reader,
+            {
+              entitlementId,
+              principalType: principal.resourceType,
+              principalId: principal.resource,
+            },
+            options,
+          ),
         ),
       ),
     revoke: (grantId) =>
       services.snapshots.with(entry.name, ({ reader }) =>
-        withPlugin((target) => revokeGrant(target, reader, { grantId })),
+        withPlugin((target) => revokeGrant(target, reader, { grantId }, options)),
       ),
     createAccount: (account) =>
       withPlugin((target) =>
-        createAccount(target, {
-          login: account.login,
-          emails: account.emails,
-          profile: account.profile,
-          resourceType: account.resourceType,
-        }),
+        createAccount(
+          target,
+          {
+            login: account.login,
+            emails: account.emails,
+            profile: account.profile,
+            resourceType: account.resourceType,
+          },
+          options,
+        ),
       ),
     rotate: (id) =>
-      withPlugin((target) => rotateCredentials(target, { resourceType: id.resourceType, resourceId: id.resource })),
+      withPlugin((target) =>
+        rotateCredentials(target, { resourceType: id.resourceType, resourceId: id.resource }, options),
+      ),
     deleteResource: (id) =>
-      withPlugin((target) => deleteResource(target, { resourceType: id.resourceType, resourceId: id.resource })),
+      withPlugin((target) =>
+        deleteResource(target, { resourceType: id.resourceType, resourceId: id.resource }, options),
+      ),
     invokeAction: (name, args) => withPlugin((target) => invokeAction(target, name, args)),
   };
 }

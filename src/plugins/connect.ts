@@ -1,6 +1,7 @@
 /**
  * Turns a plugin and its resolved config into the context every call receives.
  */
+import { retryingFetch } from "../sync/fetch.ts";
 import type { AnyPlugin, ConnectContext, Logger, PluginContext, PluginStateStore } from "./contract.ts";
 
 export const silentLogger: Logger = {
@@ -12,7 +13,11 @@ export const silentLogger: Logger = {
 
 export interface ConnectOptions {
   log?: Logger;
-  /** Defaults to the global fetch; hosts pass a retrying fetch. */
+  /**
+   * Defaults to `retryingFetch()` over the global fetch, so a 429/5xx raises
+   * `TransientError` with its rate-limit facts in one-shot provisioning too, not
+   * only in syncs. Hosts with an injected clock pass `retryingFetch({ now })`.
+   */
   fetch?: typeof fetch;
   signal?: AbortSignal;
   state?: PluginStateStore;
@@ -31,7 +36,7 @@ export async function connectPlugin(
   options: ConnectOptions = {},
 ): Promise<ConnectedPlugin> {
   const connectCtx: ConnectContext = {
-    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    fetch: options.fetch ?? retryingFetch(),
     log: options.log ?? silentLogger,
     signal: options.signal ?? new AbortController().signal,
     state: options.state,

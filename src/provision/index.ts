@@ -3,6 +3,7 @@
  * create account, rotate credentials, delete resource. Grant and revoke resolve
  * their objects from a c1z and dispatch by the entitlement's resource type, as
  * baton-sdk does; "already granted" / "already revoked" are outcomes, not errors.
+ * Grant and revoke retry transient upstream failures (see retry.ts).
  */
 import { create } from "@bufbuild/protobuf";
 import type { C1zReader } from "../c1z/store.ts";
@@ -17,18 +18,17 @@ import {
   ResourceIdSchema,
 } from "../model/types.ts";
 import { accountResourceType, deleteResourceTypes, rotateResourceTypes } from "../plugins/capabilities.ts";
-import type { AnyPlugin, PlaintextCredential, PluginContext, ResourceTypeDefinition } from "../plugins/contract.ts";
+import type { AnyPlugin, PlaintextCredential, ResourceTypeDefinition } from "../plugins/contract.ts";
+import { systemClock } from "../sync/clock.ts";
 import { ProvisionError } from "./errors.ts";
 import { loadEntitlement, loadGrant, loadResource, principalId } from "./resolve.ts";
+import { callOnce, type ProvisionOptions, withProvisionRetry } from "./retry.ts";
+import type { ProvisionTarget } from "./target.ts";
 
 export { assertProvisioningEnabled, ProvisionError, type ProvisionErrorCode } from "./errors.ts";
 export { loadEntitlement, loadGrant, loadResource } from "./resolve.ts";
-
-/** A connected plugin: what `connectPlugin` returns. */
-export interface ProvisionTarget {
-  plugin: AnyPlugin;
-  ctx: PluginContext<unknown>;
-}
+export { PROVISION_RETRY, type ProvisionOptions } from "./retry.ts";
+export type { ProvisionTarget } from "./target.ts";
 
 function typeDefinition(plugin: AnyPlugin, resourceTypeId: string): ResourceTypeDefinition<unknown> {
   const definition = plugin.resourceTypes.find((rt) => rt.resourceType.id === resourceTypeId);
@@ -55,6 +55,7 @@ export async function grantEntitlement(
   target: ProvisionTarget,
   reader: C1zReader,
   request: GrantRequest,
+  options: ProvisionOptions = {},
 ): Promise<GrantResult> {
   const entitlement = loadEntitlement(reader, request.entitlementId);
   const principal = loadResource(reader, principalId(request.principalType, request.principalId), "principal");
@@ -63,7 +64,9 @@ export async function grantEntitlement(
   if (!definition.grant) {
     throw new ProvisionError("unimplemented", `resource type ${typeId} does not have provisioner configured`);
   }
-  const outcome = await definition.grant(principal, entitlement, target.ctx);
+  const outcome = await withProvisionRetry("grant", target, options, () =>
+    definition.grant!(principal, entitlement, target.ctx),
+  );
   const annotations = [...(outcome.annotations ?? [])];
   if (outcome.alreadyExists) annotations.push(packAny(GrantAlreadyExistsSchema, create(GrantAlreadyExistsSchema)));
   return {
@@ -83,6 +86,7 @@ export async function revokeGrant(
   target: ProvisionTarget,
   reader: C1zReader,
   request: { grantId: string },
+  options: ProvisionOptions = {},
 ): Promise<RevokeResult> {
   const grant = loadGrant(reader, request.grantId);
   const typeId = grant.entitlement!.resource!.id!.resourceType;
@@ -90,7 +94,7 @@ export async function revokeGrant(
   if (!definition.revoke) {
     throw new ProvisionError("unimplemented", `resource type ${typeId} does not have provisioner configured`);
   }
-  const outcome = await definition.revoke(grant, target.ctx);
+  const outcome = await withProvisionRetry("revoke", target, options, () => definition.revoke!(grant, target.ctx));
   const annotations = [...(outcome.annotations ?? [])];
   if (outcome.alreadyRevoked) annotations.push(packAny(GrantAlreadyRevokedSchema, create(GrantAlreadyRevokedSchema)));
   return { status: outcome.alreadyRevoked ? "already-revoked" : "revoked", annotations };
@@ -121,6 +125,7 @@ const ACCOUNT_STATUS = {
 export async function createAccount(
   target: ProvisionTarget,
   request: CreateAccountRequest,
+  options: ProvisionOptions = {},
 ): Promise<CreateAccountResult> {
   const { plugin } = target;
   const accountType = accountResourceType(plugin);
@@ -131,14 +136,16 @@ export async function createAccount(
     throw new ProvisionError("unimplemented", `plugin ${plugin.name} creates accounts of type ${accountType} only`);
   }
   if (!request.login) throw new ProvisionError("invalid-argument", "an account needs a login");
-  const outcome = await plugin.createAccount(
-    {
-      login: request.login,
-      emails: request.emails ?? [],
-      profile: request.profile,
-      resourceType: accountType,
-    },
-    target.ctx,
+  const outcome = await callOnce("create account", options.clock ?? systemClock, () =>
+    plugin.createAccount!(
+      {
+        login: request.login,
+        emails: request.emails ?? [],
+        profile: request.profile,
+        resourceType: accountType,
+      },
+      target.ctx,
+    ),
   );
   return {
     status: ACCOUNT_STATUS[outcome.result ?? "success"],
@@ -161,6 +168,7 @@ export interface RotateResult {
 export async function rotateCredentials(
   target: ProvisionTarget,
   request: { resourceId: string; resourceType: string },
+  options: ProvisionOptions = {},
 ): Promise<RotateResult> {
   const { plugin } = target;
   if (!plugin.rotateCredentials || !rotateResourceTypes(plugin).includes(request.resourceType)) {
@@ -169,7 +177,9 @@ export async function rotateCredentials(
       `plugin ${plugin.name} does not rotate credentials of resource type ${request.resourceType}`,
     );
   }
-  const outcome = await plugin.rotateCredentials(resourceIdOf(request.resourceType, request.resourceId), target.ctx);
+  const outcome = await callOnce("rotate credentials", options.clock ?? systemClock, () =>
+    plugin.rotateCredentials!(resourceIdOf(request.resourceType, request.resourceId), target.ctx),
+  );
   return { credentials: outcome.credentials, annotations: outcome.annotations ?? [] };
 }
 
@@ -181,6 +191,7 @@ export interface DeleteResult {
 export async function deleteResource(
   target: ProvisionTarget,
   request: { resourceId: string; resourceType: string },
+  options: ProvisionOptions = {},
 ): Promise<DeleteResult> {
   const { plugin } = target;
   if (!plugin.deleteResource || !deleteResourceTypes(plugin).includes(request.resourceType)) {
@@ -189,6 +200,8 @@ export async function deleteResource(
       `plugin ${plugin.name} does not delete resources of type ${request.resourceType}`,
     );
   }
-  const outcome = await plugin.deleteResource(resourceIdOf(request.resourceType, request.resourceId), target.ctx);
+  const outcome = await callOnce("delete resource", options.clock ?? systemClock, () =>
+    plugin.deleteResource!(resourceIdOf(request.resourceType, request.resourceId), target.ctx),
+  );
   return { status: outcome.alreadyDeleted ? "already-deleted" : "deleted", annotations: outcome.annotations ?? [] };
 }

@@ -88,6 +88,14 @@ describe("retryingFetch", () => {
     await expect(fetchAt(`http://127.0.0.1:${port}/`)).rejects.toBeInstanceOf(TransientError);
   });
 
+  it("keeps an inner retryingFetch's rate-limit facts when wrapped twice", async () => {
+    const twice = retryingFetch({ fetch: fetchAt, now: () => now });
+    const error = await twice(`${base}?status=429&retry-after=7`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as TransientError).message).toMatch(/^HTTP 429/);
+    expect((error as TransientError).retryAfterMs).toBe(7000);
+  });
+
   it("keeps query strings (possible secrets) out of error messages", async () => {
     const error = (await failure("status=503&api_key=s3cr3t")) as TransientError;
     expect(error.message).not.toContain("s3cr3t");

@@ -131,7 +131,8 @@ export function retryingFetch(options: RetryingFetchOptions = {}): typeof fetch 
     try {
       response = await inner(input, init);
     } catch (error) {
-      if (isAbort(error)) throw error;
+      // An inner retryingFetch already classified it; re-wrapping would hide its rate-limit facts.
+      if (isAbort(error) || error instanceof TransientError) throw error;
       throw new TransientError(`network error: ${error instanceof Error ? error.message : String(error)}`, {
         cause: error,
       });

@@ -1,13 +1,26 @@
 /**
- * Go's retry rule (pkg/retry): linear backoff of attempt × 1 s, capped at 60 s,
- * replaced by the wait a known rate-limit reset implies. Attempts are unlimited
- * during a sync; success resets the counter.
+ * Go's retry rule (pkg/retry): linear backoff of attempt × initial delay, capped
+ * at 60 s, replaced by the wait a known rate-limit reset implies. A sync retries
+ * without limit from 1 s; the provisioning builder allows 3 retries from 15 s.
  */
 import { TransientError } from "./errors.ts";
 import type { Clock } from "./types.ts";
 
 export const INITIAL_DELAY_MS = 1000;
 export const MAX_DELAY_MS = 60_000;
+
+export interface RetryPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /**
+   * Retries after the first call (Go's MaxAttempts counts failures, so 3 means up
+   * to 4 calls); undefined retries without limit.
+   */
+  maxRetries?: number;
+}
+
+/** The sync loop's policy (parallel_syncer.go): unlimited, 1 s initial. */
+export const SYNC_RETRY: RetryPolicy = { initialDelayMs: INITIAL_DELAY_MS, maxDelayMs: MAX_DELAY_MS };
 
 export interface RetryWait {
   waitMs: number;
@@ -16,8 +29,13 @@ export interface RetryWait {
 }
 
 /** How long to wait before retry number `attempt` (1-based) after `error`. */
-export function retryWait(attempt: number, error: TransientError, now: number): RetryWait {
-  let waitMs = attempt * INITIAL_DELAY_MS;
+export function retryWait(
+  attempt: number,
+  error: TransientError,
+  now: number,
+  policy: RetryPolicy = SYNC_RETRY,
+): RetryWait {
+  let waitMs = attempt * policy.initialDelayMs;
   let rateLimited = false;
   const resetAt = error.resetAt ?? (error.retryAfterMs !== undefined ? now + error.retryAfterMs : undefined);
   const untilReset = resetAt === undefined ? 0 : resetAt - now;
@@ -35,7 +53,7 @@ export function retryWait(attempt: number, error: TransientError, now: number): 
       }
     }
   }
-  return { waitMs: Math.min(waitMs, MAX_DELAY_MS), rateLimited };
+  return { waitMs: Math.min(waitMs, policy.maxDelayMs), rateLimited };
 }
 
 export interface RetryObserver {
@@ -43,14 +61,15 @@ export interface RetryObserver {
 }
 
 /**
- * Runs `call` until it succeeds or throws something other than a TransientError.
- * `attempts` is shared so that, as in Go, consecutive failures across calls grow the wait.
+ * Runs `call` until it succeeds, throws something other than a TransientError,
+ * or (with `policy.maxRetries`) fails that many times more; then the last error is thrown.
  */
 export async function withRetry<T>(
   call: () => Promise<T>,
   clock: Clock,
   observer: RetryObserver,
   signal?: AbortSignal,
+  policy: RetryPolicy = SYNC_RETRY,
 ): Promise<T> {
   let attempt = 0;
   for (;;) {
@@ -59,7 +78,8 @@ export async function withRetry<T>(
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       attempt++;
-      const { waitMs } = retryWait(attempt, error, clock.now());
+      if (policy.maxRetries !== undefined && attempt > policy.maxRetries) throw error;
+      const { waitMs } = retryWait(attempt, error, clock.now(), policy);
       observer.onRetry(attempt, waitMs, error);
       await clock.sleep(waitMs, signal);
     }

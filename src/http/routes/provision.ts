@@ -46,7 +46,13 @@ export function storableReply(reply: Reply): Reply {
 
 export function provisionRoutes(services: AppServices): AnyRoute[] {
   const common = { tag: "provisioning", scope: "provision" as const, provisioning: true };
-  const forbidden = { 403: { description: "Missing scope, or provisioning not enabled for this connector" } };
+  const failures = {
+    403: { description: "Missing scope, or provisioning not enabled for this connector" },
+    503: {
+      description:
+        "The upstream stayed unavailable or rate limited (grant and revoke after their retries); Retry-After when it gave a reset",
+    },
+  };
 
   return [
     route({
@@ -61,7 +67,7 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
       responses: {
         201: { description: "Granted", schema: GrantResult },
         200: { description: "The principal already held it (GrantAlreadyExists)", schema: GrantResult },
-        ...forbidden,
+        ...failures,
       },
       handler: async (_c, { params, body, log }) => {
         const entry = services.connector(params.name);
@@ -87,7 +93,7 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
       params: GrantParams,
       responses: {
         200: { description: "Revoked, or already revoked (GrantAlreadyRevoked)", schema: RevokeResult },
-        ...forbidden,
+        ...failures,
       },
       handler: async (_c, { params, log }) => {
         const entry = services.connector(params.name);
@@ -106,7 +112,7 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
       idempotent: true,
       params: ConnectorParams,
       body: AccountBody,
-      responses: { 201: { description: "Created", schema: AccountResult }, ...forbidden },
+      responses: { 201: { description: "Created", schema: AccountResult }, ...failures },
       handler: async (_c, { params, body, log }) => {
         const entry = services.connector(params.name);
         const outcome = await provisioner(services, entry, log).createAccount(body);
@@ -129,7 +135,7 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
       summary: "Rotate a resource's credentials; the new ones are in this response only.",
       params: ConnectorParams,
       body: ResourceRef,
-      responses: { 200: { description: "Rotated", schema: RotateResult }, ...forbidden },
+      responses: { 200: { description: "Rotated", schema: RotateResult }, ...failures },
       handler: async (_c, { params, body, log }) => {
         const entry = services.connector(params.name);
         const outcome = await provisioner(services, entry, log).rotate(body);
@@ -144,7 +150,7 @@ export function provisionRoutes(services: AppServices): AnyRoute[] {
       operationId: "deleteResource",
       summary: "Delete a resource in the application.",
       params: ResourceParams,
-      responses: { 200: { description: "Deleted, or already gone", schema: DeleteResult }, ...forbidden },
+      responses: { 200: { description: "Deleted, or already gone", schema: DeleteResult }, ...failures },
       handler: async (_c, { params, log }) => {
         const entry = services.connector(params.name);
         const outcome = await provisioner(services, entry, log).deleteResource({
