@@ -194,8 +194,13 @@ export interface PluginDefinition<
   actions?: ActionDefinition<Client>[];
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a loaded plugin's config and client types are erased at the registry boundary.
-export type AnyPlugin = PluginDefinition<any, any>;
+/**
+ * Any plugin, with its config and client types erased (what the registry, sync engine, CLI and HTTP hold).
+ * Every `definePlugin(...)` result is assignable to it because the client- and config-taking members are
+ * declared with method syntax, whose parameters TypeScript compares bivariantly; hosts calling through it
+ * see `Record<string, unknown>` config and an `unknown` client.
+ */
+export type AnyPlugin = PluginDefinition<v.GenericSchema<Record<string, unknown>, Record<string, unknown>>, unknown>;
 
 /** A plugin that loaded, with where it came from. */
 export interface LoadedPlugin {
