@@ -16,9 +16,11 @@ export interface ConnectOptions {
   /**
    * Defaults to `retryingFetch()` over the global fetch, so a 429/5xx raises
    * `TransientError` with its rate-limit facts in one-shot provisioning too, not
-   * only in syncs. Hosts with an injected clock pass `retryingFetch({ now })`.
+   * only in syncs. Another fetch passed here is used as given (not wrapped again).
    */
   fetch?: typeof fetch;
+  /** The default fetch's clock for rate-limit reset times; pass the clock the retry waits run on. */
+  now?: () => number;
   signal?: AbortSignal;
   state?: PluginStateStore;
 }
@@ -36,7 +38,7 @@ export async function connectPlugin(
   options: ConnectOptions = {},
 ): Promise<ConnectedPlugin> {
   const connectCtx: ConnectContext = {
-    fetch: options.fetch ?? retryingFetch(),
+    fetch: options.fetch ?? retryingFetch({ now: options.now }),
     log: options.log ?? silentLogger,
     signal: options.signal ?? new AbortController().signal,
     state: options.state,
