@@ -132,7 +132,7 @@ async function main() {
   store.close();
 
   // The Go vector: resume at grant-expansion, time the expansion.
-  const vector = new Uint8Array(readFileSync(new URL("../../shared/vectors/go-36zf-unexpanded.c1z", import.meta.url)));
+  const vector = new Uint8Array(readFileSync(new URL("../test/fixtures/go/go-36zf-unexpanded.c1z", import.meta.url)));
   const clock = { now: () => Date.parse("2025-12-17T17:31:25"), sleep: async () => {} };
   const goStore = await openC1z(vector, { now: clock.now, engine: ENGINE });
   const marks = new Map<string, number>();

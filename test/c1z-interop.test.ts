@@ -20,7 +20,7 @@ import {
   goRun,
   type Listing,
   protocDecode,
-  referenceDir,
+  batonSdkDdlFile,
   repoRoot,
   run,
   runOk,
@@ -43,15 +43,11 @@ if (!hasNative) console.warn("c1z-interop: no native SQLite engine on this runti
 const work = mkdtempSync(path.join(tmpdir(), "c1z-interop-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The reference's §2.2 DDL block (baton-sdk HEAD), run by sqlite3 into an empty database. */
+/** baton-sdk's DDL (reference §2.2, baton-sdk HEAD; test/fixtures/go), run by sqlite3 into an empty database. */
 function referenceSchema(sqliteBin: string): string[] {
-  const doc = readFileSync(path.join(referenceDir, "c1z-format.md"), "utf8");
-  const section = doc.slice(doc.indexOf("### 2.2 DDL"));
-  const block = /```sql\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error("reference c1z-format.md §2.2 has no sql block");
   const db = path.join(work, "reference.db");
   rmSync(db, { force: true });
-  runOk(sqliteBin, ["-bail", db], { input: block[1] });
+  runOk(sqliteBin, ["-bail", db], { input: readFileSync(batonSdkDdlFile, "utf8") });
   return schemaRows(sqliteBin, db);
 }
 

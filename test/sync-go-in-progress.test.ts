@@ -16,7 +16,7 @@ import { cliToolsPresent, FakeClock, objectSet, queryC1z } from "./sync-helpers.
 
 if (!cliToolsPresent) console.warn("sync-go-in-progress: zstd or sqlite3 CLI missing; skipped");
 
-const bytes = new Uint8Array(readFileSync(new URL("../../shared/vectors/go-sync-in-progress.c1z", import.meta.url)));
+const bytes = new Uint8Array(readFileSync(new URL("fixtures/go/go-sync-in-progress.c1z", import.meta.url)));
 
 describe("resuming go-sync-in-progress.c1z", () => {
   it.skipIf(!cliToolsPresent).each(["sqljs", "native"] as const)(

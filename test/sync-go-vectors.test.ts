@@ -9,7 +9,7 @@ import { cliToolsPresent, FakeClock, grantFacts, queryC1z } from "./sync-helpers
 
 if (!cliToolsPresent) console.warn("sync-go-vectors: zstd or sqlite3 CLI missing; these tests are skipped");
 
-const VECTORS = fileURLToPath(new URL("../../shared/vectors", import.meta.url));
+const VECTORS = fileURLToPath(new URL("fixtures/go", import.meta.url));
 const unexpanded = new Uint8Array(readFileSync(`${VECTORS}/go-36zf-unexpanded.c1z`));
 const expanded = new Uint8Array(readFileSync(`${VECTORS}/go-36zf-expanded.c1z`));
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The Go-written vectors beside the repository (`../shared/vectors`). */
-export const VECTOR_DIR = fileURLToPath(new URL("../../../shared/vectors", import.meta.url));
+/** The Go-written vectors copied into the repository (test/fixtures/go/README.md). */
+export const VECTOR_DIR = fileURLToPath(new URL("../../test/fixtures/go", import.meta.url));
 
 export function vectorFiles(): string[] {
   try {

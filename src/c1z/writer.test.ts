@@ -24,11 +24,9 @@ function manualClock(start = Date.UTC(2026, 10, 28, 12, 0, 0, 123)) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
-/** The §2.2 DDL block of the reference document, statement by statement. */
+/** baton-sdk's DDL (reference §2.2, copied to test/fixtures/go), statement by statement. */
 function referenceDdl(): string[] {
-  const doc = readFileSync(new URL("../../../shared/reference/c1z-format.md", import.meta.url), "utf8");
-  const section = doc.slice(doc.indexOf("### 2.2 DDL"));
-  const block = section.slice(section.indexOf("```sql") + 6, section.indexOf("```", section.indexOf("```sql") + 6));
+  const block = readFileSync(new URL("../../test/fixtures/go/baton-sdk-ddl.sql", import.meta.url), "utf8");
   return block
     .split("\n")
     .map((line) => line.replace(/--.*$/, ""))

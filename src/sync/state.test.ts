@@ -19,7 +19,7 @@ if (!tools) console.warn("state.test: zstd or sqlite3 CLI missing; the vector to
 /** The token as Go stored it, read with the sqlite3 and zstd CLIs (not with our code). */
 function vectorToken(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), "sync-token-"));
-  const bytes = readFileSync(new URL(`../../../shared/vectors/${name}`, import.meta.url));
+  const bytes = readFileSync(new URL(`../../test/fixtures/go/${name}`, import.meta.url));
   writeFileSync(join(dir, "f.zst"), bytes.subarray(5));
   execFileSync("zstd", ["-q", "-d", join(dir, "f.zst"), "-o", join(dir, "f.db")]);
   return execFileSync("sqlite3", [join(dir, "f.db"), "select sync_token from v1_sync_runs"])

@@ -9,9 +9,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** Go-written c1z files shared with the project (`../shared/vectors`). */
-export const vectorsDir = path.resolve(repoRoot, "../shared/vectors");
-export const referenceDir = path.resolve(repoRoot, "../shared/reference");
+/** Go-written c1z files and baton-sdk's DDL, copied into the repository (see its README). */
+export const vectorsDir = path.resolve(repoRoot, "test/fixtures/go");
+export const batonSdkDdlFile = path.join(vectorsDir, "baton-sdk-ddl.sql");
 
 export type Found<T> = { ok: true; value: T } | { ok: false; reason: string };
 
