@@ -13,6 +13,7 @@ import { nativeEngine } from "../src/storage/index.ts";
 import { ourListing } from "./interop/our-listing.ts";
 import { SAMPLE_COUNTS, writeSample } from "./interop/sample.ts";
 import {
+  batonSdkDdlFile,
   findCommand,
   findProtoc,
   goInterop,
@@ -20,7 +21,6 @@ import {
   goRun,
   type Listing,
   protocDecode,
-  batonSdkDdlFile,
   repoRoot,
   run,
   runOk,
