@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/http/app.ts";
 import { createMemoryStateStore } from "../src/http/state/memory.ts";
 import type { SyncRecord } from "../src/http/state/store.ts";
+import { runScheduledSyncs } from "../src/jobs/cron.ts";
 import type { Logger } from "../src/plugins/contract.ts";
 import { definePlugin, resourceType, user } from "../src/plugins/sdk.ts";
-import { runScheduledSyncs } from "../src/runtime/cron.ts";
 import { inProcess, json, manualClock, parseSse } from "./http-support.ts";
 import { objectSet } from "./sync-helpers.ts";
 

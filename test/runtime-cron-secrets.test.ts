@@ -1,13 +1,13 @@
 /**
- * The cron runner (src/runtime/cron.ts) with a connector whose warning, log
+ * The cron runner (src/jobs/cron.ts) with a connector whose warning, log
  * line and failure quote its named secret, and a destination with inline
  * `s3://KEY:SECRET@` credentials on an unreachable endpoint: neither the
  * outcomes nor any log line (message or field) carries a secret.
  */
 import { describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
+import { runScheduledSyncs } from "../src/jobs/cron.ts";
 import type { Logger } from "../src/plugins/contract.ts";
-import { runScheduledSyncs } from "../src/runtime/cron.ts";
 import leaky from "./support/plugins/leaky/index.ts";
 import { freePort } from "./upload-support.ts";
 

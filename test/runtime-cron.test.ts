@@ -1,5 +1,5 @@
 /**
- * The cron runner (src/runtime/cron.ts) in this process against moto: a failed
+ * The cron runner (src/jobs/cron.ts) in this process against moto: a failed
  * connector does not stop the others, uploads are byte-exact, and a sync cut
  * short stops at a checkpoint, leaves the destination alone, and resumes.
  */
@@ -8,9 +8,9 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { openC1z } from "../src/c1z/index.ts";
+import { runScheduledSyncs } from "../src/jobs/cron.ts";
+import { locationCheckpoints } from "../src/jobs/location-checkpoints.ts";
 import type { AnyPlugin, Logger } from "../src/plugins/contract.ts";
-import { locationCheckpoints } from "../src/runtime/checkpoints.ts";
-import { runScheduledSyncs } from "../src/runtime/cron.ts";
 import { idSetsOf, idSetsOfC1z, localDemoIdSets } from "./runtime-support.ts";
 import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 

@@ -3,7 +3,10 @@
  * `--file`, or one provisioning operation resolved from it — plus the
  * `capabilities` and `config` subcommands.
  */
-import { createC1z, openC1z } from "../c1z/index.ts";
+import { openC1z } from "../c1z/index.ts";
+import { locationDestination } from "../jobs/destinations.ts";
+import { runConnectorSync } from "../jobs/pipeline.ts";
+import { c1zBytesSource } from "../jobs/stores.ts";
 import { resourceId } from "../model/builders.ts";
 import type { ResourceId } from "../model/types.ts";
 import { actionSchemas, invokeAction } from "../plugins/actions.ts";
@@ -30,14 +33,7 @@ import {
   revokeGrant,
   rotateCredentials,
 } from "../provision/index.ts";
-import { runSync } from "../sync/index.ts";
-import {
-  describeDestination,
-  inlineCredentialValues,
-  loadC1zSource,
-  parseDestination,
-  saveC1z,
-} from "../upload/index.ts";
+import { describeDestination, inlineCredentialValues, loadC1zSource, parseDestination } from "../upload/index.ts";
 import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
 import { pluginHelp } from "./help.ts";
@@ -167,57 +163,68 @@ export async function runPluginCommand(
   const file = pick(standard, "file") ?? "sync.c1z";
   redactor.add(inlineCredentialValues(file));
   const statePath = stateFilePath(file, plugin.name, io.cwd);
-  const connected = await connectPlugin(plugin, resolved.config, {
-    log,
-    state: statePath ? fileStateStore(statePath) : undefined,
-  });
-  try {
-    const actionName = pick(standard, "invoke-action");
-    if (actionName !== undefined) return await runAction(connected, actionName, actionArgs, log, io);
-    const oneShot = await runOneShot(connected, standard, file, log, io.env);
-    if (oneShot !== undefined) return oneShot;
-    const existing = await loadC1zSource(file, { env: io.env });
-    const store = existing ? await openC1z(existing) : await createC1z();
+  const pluginState = statePath ? fileStateStore(statePath) : undefined;
+  const actionName = pick(standard, "invoke-action");
+  if (actionName !== undefined || ONE_SHOT_FLAGS.some((name) => pick(standard, name) !== undefined)) {
+    const connected = await connectPlugin(plugin, resolved.config, { log, state: pluginState });
     try {
-      log.info("sync starting", { plugin: plugin.name, file: describeDestination(parseDestination(file)) });
-      const result = await runSync({
-        plugin,
-        client: connected.client,
-        store,
-        log,
-        resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
-        targetResources: targetResources.length ? targetResources : undefined,
-        resourcesOnly: standard.values["skip-entitlements-and-grants"] === true,
-        skipGrants: standard.values["skip-grants"] === true,
-        skipFullSync: standard.values["skip-full-sync"] === true,
-        workers,
-        onProgress: progress?.onProgress,
-      });
-      progress?.clear();
-      // Only a finished sync is written; the previous file stays as it was on any failure.
-      const saved = await saveC1z(file, store.toBytes(), { env: io.env });
-      log.info("sync finished", {
-        syncId: result.syncId,
-        syncType: result.syncType,
-        resumed: result.resumed,
-        resourceTypes: result.written.resourceTypes,
-        resources: result.written.resources,
-        entitlements: result.written.entitlements,
-        grants: result.written.grants,
-        expandedGrants: result.expandedGrants,
-        warnings: result.warnings.length,
-        file: saved.destination,
-        bytes: saved.bytes,
-      });
-      return EXIT_OK;
+      if (actionName !== undefined) return await runAction(connected, actionName, actionArgs, log, io);
+      return (await runOneShot(connected, standard, file, log, io.env)) ?? EXIT_OK;
     } finally {
-      progress?.clear();
-      store.close();
+      await connected.close();
     }
+  }
+  log.info("sync starting", { plugin: plugin.name, file: describeDestination(parseDestination(file)) });
+  try {
+    const outcome = await runConnectorSync(
+      { name: plugin.name, plugin, config: resolved.config },
+      {
+        // Only a finished sync is written; the previous file stays as it was on any failure.
+        store: c1zBytesSource(() => loadC1zSource(file, { env: io.env })),
+        destination: locationDestination(file, { env: io.env }),
+        scope: {
+          resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
+          targetResources: targetResources.length ? targetResources : undefined,
+          resourcesOnly: standard.values["skip-entitlements-and-grants"] === true,
+          skipGrants: standard.values["skip-grants"] === true,
+          skipFullSync: standard.values["skip-full-sync"] === true,
+          workers,
+        },
+        log,
+        pluginState,
+        onProgress: progress?.onProgress,
+      },
+    );
+    if (outcome.status !== "finished") throw new Error(`sync stopped: ${outcome.reason}`);
+    const { result, saved } = outcome;
+    progress?.clear();
+    log.info("sync finished", {
+      syncId: result.syncId,
+      syncType: result.syncType,
+      resumed: result.resumed,
+      resourceTypes: result.written.resourceTypes,
+      resources: result.written.resources,
+      entitlements: result.written.entitlements,
+      grants: result.written.grants,
+      expandedGrants: result.expandedGrants,
+      warnings: result.warnings.length,
+      file: saved.destination,
+      bytes: saved.bytes,
+    });
+    return EXIT_OK;
   } finally {
-    await connected.close();
+    progress?.clear();
   }
 }
+
+/** The flags of Baton's one-shot provisioning operations (they imply --provisioning). */
+const ONE_SHOT_FLAGS = [
+  "grant-entitlement",
+  "revoke-grant",
+  "create-account-login",
+  "delete-resource",
+  "rotate-credentials",
+] as const;
 
 const ACTION_FLAG = "--invoke-action ($BATON_INVOKE_ACTION)";
 const ACTION_ARGS_FLAG = "--invoke-action-args ($BATON_INVOKE_ACTION_ARGS)";

@@ -6,11 +6,11 @@
 import type { Hono } from "hono";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
+import { cronRedactor, runScheduledSyncs, stringEnv } from "../jobs/cron.ts";
+import { locationCheckpoints } from "../jobs/location-checkpoints.ts";
 import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
 import { redactingLogger } from "../plugins/secrets.ts";
 import { staticRegistry } from "../plugins/static-registry.ts";
-import { locationCheckpoints } from "./checkpoints.ts";
-import { cronRedactor, runScheduledSyncs, stringEnv } from "./cron.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
 
 interface ExecutionContextLike {

@@ -78,7 +78,7 @@ export class SyncRun {
     this.state = state;
     this.resumed = resumed;
     this.startedAt = this.clock.now();
-    this.fetch = retryingFetch({ now: () => this.clock.now() });
+    this.fetch = options.fetch ?? retryingFetch({ now: () => this.clock.now() });
     for (const definition of this.plugin.resourceTypes) this.definitions.set(definition.resourceType.id, definition);
   }
 

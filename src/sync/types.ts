@@ -60,6 +60,8 @@ export interface SyncOptions {
   /** Called after each checkpoint was written, e.g. to persist the store's bytes between steps. */
   onCheckpoint?: (token: string) => void | Promise<void>;
   clock?: Clock;
+  /** The fetch plugins get; defaults to the retrying fetch on `clock`. */
+  fetch?: typeof fetch;
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (event: ProgressEvent) => void;

@@ -4,7 +4,7 @@
  * `createApp`; `memory.ts` serves Workers and tests, `fs.ts` (Node/Bun/Deno)
  * keeps it in a data directory across restarts.
  */
-import type { CheckpointSink } from "../../sync/checkpoints.ts";
+import type { CheckpointSink } from "../../jobs/checkpoints.ts";
 import type { ObjectCounts, SyncPhase } from "../../sync/types.ts";
 
 export type SyncState = "queued" | "running" | "succeeded" | "failed";

@@ -9,16 +9,14 @@
  * process resumes the syncs it finds running from there: same record, same
  * c1z sync id, marked `resumed`. Without a checkpoint it is marked interrupted.
  */
-import { createC1z, openC1z } from "../../c1z/index.ts";
-import type { C1zWriter } from "../../c1z/store.ts";
+import { checkpointsIn } from "../../jobs/checkpoints.ts";
+import { runConnectorSync } from "../../jobs/pipeline.ts";
+import { c1zBytesSource } from "../../jobs/stores.ts";
 import { resourceId } from "../../model/builders.ts";
-import { type ConnectedPlugin, connectPlugin } from "../../plugins/connect.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
 import type { Redactor } from "../../plugins/secrets.ts";
-import { persistCheckpoints } from "../../sync/checkpoints.ts";
-import { retryingFetch } from "../../sync/fetch.ts";
-import { DEFAULT_CHECKPOINT_INTERVAL_MS, runSync } from "../../sync/index.ts";
-import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../../sync/types.ts";
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from "../../sync/engine.ts";
+import type { Clock, ProgressEvent } from "../../sync/types.ts";
 import { type LogSink, makeLogger } from "../log.ts";
 import type { ConnectorEntry } from "../services.ts";
 import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
@@ -65,17 +63,6 @@ export const MAX_RESUMES = 3;
 
 function emptyCounts() {
   return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
-}
-
-/** A resumed run wrote only what was left, so its counts come from the c1z's tables for the sync. */
-function countsInC1z(store: C1zWriter, syncId: string): ObjectCounts {
-  const stats = store.stats(syncId);
-  return {
-    resourceTypes: stats.resource_types ?? 0,
-    resources: stats.resources ?? 0,
-    entitlements: stats.entitlements ?? 0,
-    grants: stats.grants ?? 0,
-  };
 }
 
 export function pluginStateStore(state: SyncStateStore, connector: string): PluginStateStore {
@@ -309,8 +296,6 @@ export class SyncManager {
       syncId: record.id,
       connector: entry.name,
     });
-    let store: C1zWriter | undefined;
-    let connected: ConnectedPlugin | undefined;
     const key: SyncKey = { connector: entry.name, id: record.id };
     const checkpoints = state.checkpoints;
     const resumedFrom = checkpoint && record.startedAt ? Date.parse(record.startedAt) : undefined;
@@ -320,60 +305,44 @@ export class SyncManager {
     void this.save(record);
     log.info(checkpoint ? "sync resumed from its last checkpoint" : "sync started");
     try {
-      if (checkpoint) {
-        store = await openC1z(checkpoint);
-      } else {
-        const base = await this.latestC1z(entry.name);
-        store = base ? await openC1z(base) : await createC1z();
-      }
       const saveEveryMs = this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS;
-      const onCheckpoint =
-        checkpoints &&
-        persistCheckpoints({
-          sink: checkpoints,
-          key,
-          store,
-          now: clock.now,
-          minIntervalMs: saveEveryMs,
-          onError: (error) =>
-            log.warn("could not save the sync's checkpoint; a restart resumes from the previous one", {
-              error: error instanceof Error ? error.message : String(error),
-            }),
-        });
-      connected = await connectPlugin(entry.plugin, entry.config, {
-        log,
-        fetch: retryingFetch({ now: clock.now }),
-        signal: run.controller.signal,
-        state: pluginStateStore(state, entry.name),
-      });
       const request = record.request;
-      const result: SyncResult = await runSync({
-        plugin: entry.plugin,
-        client: connected.client,
-        store,
-        resourceTypeIds: request.resourceTypes,
-        targetResources: request.targetResources?.map((r) => resourceId(r.resourceType, r.resource)),
-        resourcesOnly: request.skipEntitlementsAndGrants,
-        skipGrants: request.skipGrants,
-        skipExpansion: request.skipExpansion,
-        skipFullSync: request.skipFullSync,
-        workers: request.workers,
+      const outcome = await runConnectorSync(entry, {
+        store: c1zBytesSource(async () => checkpoint ?? (await this.latestC1z(entry.name))),
+        destination: {
+          save: async (store) => {
+            const bytes = store.toBytes();
+            await state.putC1z(entry.name, record.id, bytes);
+            return { destination: `${entry.name}/${record.id}`, bytes: bytes.length };
+          },
+        },
+        checkpoints: checkpoints && checkpointsIn(checkpoints, key),
+        checkpointSaveIntervalMs: saveEveryMs,
+        // Saving more often than the engine checkpoints would save the same state again.
+        checkpointIntervalMs: checkpoints ? Math.min(saveEveryMs, DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined,
+        scope: {
+          resourceTypeIds: request.resourceTypes,
+          targetResources: request.targetResources?.map((r) => resourceId(r.resourceType, r.resource)),
+          resourcesOnly: request.skipEntitlementsAndGrants,
+          skipGrants: request.skipGrants,
+          skipExpansion: request.skipExpansion,
+          skipFullSync: request.skipFullSync,
+          workers: request.workers,
+        },
         clock,
         signal: run.controller.signal,
         log,
         onProgress: (event) => this.onProgress(run, event),
-        onCheckpoint,
-        // Saving more often than the engine checkpoints would save the same state again.
-        checkpointIntervalMs: checkpoints ? Math.min(saveEveryMs, DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined,
+        pluginState: pluginStateStore(state, entry.name),
       });
-      const bytes = store.toBytes();
-      await state.putC1z(entry.name, record.id, bytes);
+      if (outcome.status !== "finished") throw new Error(`sync stopped: ${outcome.reason}`);
+      const { result } = outcome;
       record.state = "succeeded";
-      record.counts = checkpoint ? countsInC1z(store, result.syncId) : { ...result.written };
+      record.counts = outcome.totals;
       record.expandedGrants = result.expandedGrants;
       record.warnings = result.warnings.slice(0, MAX_WARNINGS_KEPT).map((w) => redactor.redact(w));
       record.c1zSyncId = result.syncId;
-      record.c1zBytes = bytes.length;
+      record.c1zBytes = outcome.saved.bytes;
       record.c1zAvailable = true;
     } catch (error) {
       record.state = "failed";
@@ -381,9 +350,6 @@ export class SyncManager {
         title: "Sync failed",
         detail: redactor.redact(error instanceof Error ? error.message : String(error)),
       };
-    } finally {
-      await connected?.close().catch(() => undefined);
-      store?.close();
     }
     const ended = clock.now();
     record.endedAt = this.iso(ended);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { C1zWriter } from "../c1z/store.ts";
-import { type CheckpointSink, persistCheckpoints } from "./checkpoints.ts";
+import { type CheckpointSink, checkpointsIn, throttledSaves } from "./checkpoints.ts";
 
 /** Only `toBytes` is used: each call returns the next "state" of the store. */
 function fakeStore(): C1zWriter & { version: number } {
@@ -22,15 +22,13 @@ function recordingSink(failTimes = 0): CheckpointSink<string> & { saved: [string
   };
 }
 
-describe("persistCheckpoints", () => {
+describe("throttled checkpoint saves", () => {
   it("saves at the first checkpoint, then only when the interval has passed", async () => {
     let now = 1000;
     const sink = recordingSink();
     const store = fakeStore();
-    const onCheckpoint = persistCheckpoints({
-      sink,
-      key: "k",
-      store,
+    const saveTo = checkpointsIn(sink, "k");
+    const onCheckpoint = throttledSaves(() => saveTo.save(store), {
       now: () => now,
       minIntervalMs: 30,
       onError: () => {},
@@ -55,10 +53,9 @@ describe("persistCheckpoints", () => {
     let now = 0;
     const sink = recordingSink(1);
     const errors: string[] = [];
-    const onCheckpoint = persistCheckpoints({
-      sink,
-      key: "k",
-      store: fakeStore(),
+    const saveTo = checkpointsIn(sink, "k");
+    const store = fakeStore();
+    const onCheckpoint = throttledSaves(() => saveTo.save(store), {
       now: () => now,
       minIntervalMs: 10,
       onError: (error) => errors.push((error as Error).message),

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CheckpointConfigError, locationCheckpoints } from "./checkpoints.ts";
 import type { ConnectorJob } from "./connectors.ts";
+import { CheckpointConfigError, locationCheckpoints } from "./location-checkpoints.ts";
 
 const job: ConnectorJob = { name: "acme", plugin: "acme", config: {}, secrets: {}, destination: "x.c1z" };
 

@@ -8,9 +8,7 @@
  * and the unfinished c1z (its `sync_token` says where to resume) goes to the
  * `CheckpointSink`, the seam for continuing it in a later invocation.
  */
-import { createC1z, openC1z } from "../c1z/index.ts";
 import { resolveConfig } from "../plugins/config.ts";
-import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
 import {
   createRedactor,
@@ -19,17 +17,12 @@ import {
   redactingLogger,
   secretValues,
 } from "../plugins/secrets.ts";
-import type { CheckpointSink as SyncCheckpointSink } from "../sync/checkpoints.ts";
-import { retryingFetch } from "../sync/fetch.ts";
-import { runSync } from "../sync/index.ts";
-import {
-  describeDestination,
-  expandKeyTemplate,
-  inlineCredentialValues,
-  parseDestination,
-  saveC1z,
-} from "../upload/index.ts";
+import { expandKeyTemplate, inlineCredentialValues, parseDestination } from "../upload/index.ts";
+import { checkpointsIn, type CheckpointSink as SyncCheckpointSink } from "./checkpoints.ts";
 import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.ts";
+import { locationDestination } from "./destinations.ts";
+import { runConnectorSync } from "./pipeline.ts";
+import { c1zBytesSource } from "./stores.ts";
 
 /** Where an unfinished sync is kept between invocations, one per connector. */
 export type CheckpointSink = SyncCheckpointSink<ConnectorJob>;
@@ -152,56 +145,42 @@ async function runJob(
   if (outer?.aborted || remaining === 0) onOuter();
 
   const env = stringEnv(options.env);
-  const previous = await options.checkpoints?.load(job);
-  const store = previous ? await openC1z(previous) : await createC1z();
-  const connected = await connectPlugin(plugin, config, {
-    log: options.log,
-    fetch: retryingFetch(),
-    signal: budget.signal,
-  });
+  const checkpoints = options.checkpoints;
   try {
-    let result: Awaited<ReturnType<typeof runSync>>;
-    try {
-      result = await runSync({
-        plugin,
-        client: connected.client,
-        store,
+    const outcome = await runConnectorSync(
+      { name: job.name, plugin, config },
+      {
+        store: c1zBytesSource(async () => checkpoints?.load(job)),
+        destination: locationDestination(
+          (result) =>
+            expandKeyTemplate(job.destination, { connector: job.name, syncId: result.syncId, date: new Date(now()) }),
+          { env, bindings: options.env },
+        ),
+        checkpoints: checkpoints && checkpointsIn(checkpoints, job),
         log: options.log,
-        signal: budget.signal,
+        stop: budget.signal,
         // Checkpoint after every page, so a run cut short loses no finished work.
         checkpointIntervalMs: 0,
-      });
-    } catch (error) {
-      if (!budget.signal.aborted) throw error;
-      const syncId = store.latestUnfinishedSync()?.syncId;
-      if (options.checkpoints) await options.checkpoints.save(job, store.toBytes());
+      },
+    );
+    if (outcome.status === "checkpointed") {
       return {
         connector: job.name,
         status: "checkpointed",
-        syncId,
-        reason: `${messageOf(budget.signal.reason)}${options.checkpoints ? " (unfinished c1z kept for the next run)" : ""}`,
+        syncId: outcome.syncId,
+        reason: `${outcome.reason}${outcome.kept ? " (unfinished c1z kept for the next run)" : ""}`,
       };
     }
-    const bytes = store.toBytes();
-    const location = expandKeyTemplate(job.destination, {
-      connector: job.name,
-      syncId: result.syncId,
-      date: new Date(now()),
-    });
-    const saved = await saveC1z(location, bytes, { env, bindings: options.env });
-    await options.checkpoints?.clear(job);
     return {
       connector: job.name,
       status: "uploaded",
-      syncId: result.syncId,
-      destination: describeDestination(parseDestination(location)),
-      bytes: saved.bytes,
-      sha256: saved.sha256,
+      syncId: outcome.result.syncId,
+      destination: outcome.saved.destination,
+      bytes: outcome.saved.bytes,
+      sha256: outcome.saved.sha256,
     };
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener("abort", onOuter);
-    store.close();
-    await connected.close();
   }
 }

@@ -1,0 +1,60 @@
+/**
+ * Keeping an unfinished sync outside the process. The engine writes its
+ * resume point into the c1z (`v1_sync_runs.sync_token`) at each checkpoint,
+ * so the c1z bytes taken at that moment are all a later run needs: open them
+ * and run the pipeline again, and it continues the same sync. The Workers cron
+ * (between invocations) and the HTTP API (across a restart) both keep those
+ * bytes in a `CheckpointSink`.
+ */
+import type { C1zWriter } from "../c1z/store.ts";
+import type { CheckpointStore } from "./types.ts";
+
+/** Where the unfinished c1z of one sync (named by `Key`) is kept, as bytes. */
+export interface CheckpointSink<Key> {
+  load(key: Key): Promise<Uint8Array | undefined>;
+  save(key: Key, c1z: Uint8Array): Promise<void>;
+  clear(key: Key): Promise<void>;
+}
+
+/** The checkpoint store of one sync in a keyed sink: the whole c1z, serialised at each save. */
+export function checkpointsIn<Key>(
+  sink: CheckpointSink<Key>,
+  key: Key,
+  onSaved?: (bytes: number) => void | Promise<void>,
+): CheckpointStore {
+  return {
+    async save(store: C1zWriter) {
+      const bytes = store.toBytes();
+      await sink.save(key, bytes);
+      await onSaved?.(bytes.length);
+    },
+    clear: () => sink.clear(key),
+  };
+}
+
+export interface ThrottleOptions {
+  now: () => number;
+  /** Minimum time between two saves; the first always saves. */
+  minIntervalMs: number;
+  /** A failed save is reported here and the sync goes on: the previous checkpoint stays usable. */
+  onError(error: unknown): void;
+}
+
+/**
+ * An `onCheckpoint` for the engine that calls `save` at most every
+ * `minIntervalMs`. The engine awaits it before it touches the store again, so
+ * what is saved is exactly the checkpointed state.
+ */
+export function throttledSaves(save: () => Promise<void>, options: ThrottleOptions): () => Promise<void> {
+  let last = Number.NEGATIVE_INFINITY;
+  return async () => {
+    const now = options.now();
+    if (now - last < options.minIntervalMs) return;
+    last = now;
+    try {
+      await save();
+    } catch (error) {
+      options.onError(error);
+    }
+  };
+}
