@@ -82,14 +82,19 @@ function addMissingColumns(db: SqliteDatabase, table: string, added: ReadonlyArr
 const GRANT_EXPANDABLE_NAME = new TextEncoder().encode("c1.connector.v2.GrantExpandable");
 
 function backfillExpansion(db: SqliteDatabase): number {
-  const pending = db.prepare("select count(*) as n from v1_sync_runs where grants_backfilled = 0").get();
+  // Newer SDKs track the backfill in grants_backfilled; without that column we follow the
+  // v0.7.27 reader, which backfills the grants of runs with supports_diff = 0.
+  const tracked = columns(db, "v1_sync_runs").has("grants_backfilled");
+  const runs = tracked
+    ? "select sync_id from v1_sync_runs where grants_backfilled = 0"
+    : "select sync_id from v1_sync_runs where supports_diff = 0";
+  const pending = db.prepare(`select count(*) as n from (${runs})`).get();
   if (!pending || Number(pending.n) === 0) return 0;
   // Only grants whose data mentions the annotation can change; the rest keep their bytes.
   const rows = db
     .prepare(
       `select id, data from v1_grants
-       where expansion is null and instr(data, ?) > 0
-         and sync_id in (select sync_id from v1_sync_runs where grants_backfilled = 0)`,
+       where expansion is null and instr(data, ?) > 0 and sync_id in (${runs})`,
     )
     .all(GRANT_EXPANDABLE_NAME);
   const update = db.prepare("update v1_grants set data = ?, expansion = ?, needs_expansion = ? where id = ?");
@@ -101,6 +106,6 @@ function backfillExpansion(db: SqliteDatabase): number {
     update.run(split.data, split.expansion, split.expansion ? 1 : 0, row.id);
     changed++;
   }
-  db.exec("update v1_sync_runs set grants_backfilled = 1 where grants_backfilled = 0");
+  if (tracked) db.exec("update v1_sync_runs set grants_backfilled = 1 where grants_backfilled = 0");
   return changed;
 }

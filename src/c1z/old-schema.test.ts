@@ -79,13 +79,7 @@ describe.skipIf(!tools)("a file from an old writer (baton-sdk v0.2.51 shape)", (
       "parent_sync_id",
       "linked_sync_id",
       "supports_diff",
-      "grants_backfilled",
-      "stats",
-      "ingest_invariant_generation",
-      "ingest_invariant_coverage",
-      "ingest_invariant_mode",
     ]);
-    expect(sqlite3Value(db, "select grants_backfilled from v1_sync_runs")).toBe(1);
     expect(sqlite3Value(db, "select count(*) from sqlite_master where name = 'v1_connector_sessions'")).toBe(1);
     expect(
       sqlite3Value(db, "select count(*) from sqlite_master where name = 'idx_grants_sync_needs_expansion_v1'"),

@@ -67,12 +67,7 @@ export const V1_DDL: Record<V1Table, readonly string[]> = {
     sync_type text not null default 'full',
     parent_sync_id text not null default '',
     linked_sync_id text not null default '',
-    supports_diff integer not null default 0,
-    grants_backfilled integer not null default 0,
-    stats text,
-    ingest_invariant_generation text not null default '',
-    ingest_invariant_coverage text not null default '',
-    ingest_invariant_mode text not null default ''
+    supports_diff integer not null default 0
 )`,
     "create unique index if not exists idx_sync_runs_sync_id_v1 on v1_sync_runs (sync_id)",
   ],
@@ -125,18 +120,27 @@ export const GRANT_PARTIAL_INDEXES = [
   "create index if not exists idx_grants_sync_needs_expansion_v1 on v1_grants (sync_id) where needs_expansion = 1",
 ];
 
-/** Columns Go's migrations add to files from older writers. */
+/**
+ * Columns the `baton` CLI's reader (baton-sdk v0.7.27) adds to files from older writers.
+ * Our v1_sync_runs stops here on purpose: that reader's clone (`baton export c1z`) copies
+ * every column the source has into its own table and fails on any it lacks. Newer SDKs add
+ * the columns below when they open a file; files that already carry them keep them.
+ */
 export const SYNC_RUNS_ADDED_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ["sync_type", "text not null default 'full'"],
   ["parent_sync_id", "text not null default ''"],
   ["linked_sync_id", "text not null default ''"],
   ["supports_diff", "integer not null default 0"],
-  ["grants_backfilled", "integer not null default 0"],
-  ["stats", "text"],
-  ["ingest_invariant_generation", "text not null default ''"],
-  ["ingest_invariant_coverage", "text not null default ''"],
-  ["ingest_invariant_mode", "text not null default ''"],
 ];
+
+/** v1_sync_runs columns of newer SDKs (reference §2.4): used when present, never added. */
+export const SYNC_RUNS_NEWER_COLUMNS = [
+  "grants_backfilled",
+  "stats",
+  "ingest_invariant_generation",
+  "ingest_invariant_coverage",
+  "ingest_invariant_mode",
+] as const;
 
 export const GRANTS_ADDED_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ["expansion", "blob"],

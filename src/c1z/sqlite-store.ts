@@ -83,8 +83,23 @@ export class SqliteC1zStore implements C1zWriter {
 
   // ---- syncs ----
 
-  private static readonly SYNC_COLUMNS =
-    "sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id, supports_diff, stats";
+  private syncRunColumnSet: Set<string> | undefined;
+
+  /** Whether v1_sync_runs has one of the newer SDKs' optional columns (reference §2.4). */
+  private hasSyncRunColumn(name: string): boolean {
+    this.syncRunColumnSet ??= new Set(
+      this.db
+        .prepare("select name from pragma_table_info('v1_sync_runs')")
+        .all()
+        .map((row) => String(row.name)),
+    );
+    return this.syncRunColumnSet.has(name);
+  }
+
+  private get syncColumns(): string {
+    const base = "sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id, supports_diff";
+    return this.hasSyncRunColumn("stats") ? `${base}, stats` : base;
+  }
 
   private toSyncRun(row: SqlRow): SyncRun {
     const run: SyncRun = {
@@ -102,13 +117,13 @@ export class SqliteC1zStore implements C1zWriter {
   }
 
   listSyncs(): SyncRun[] {
-    return this.stmt(`select ${SqliteC1zStore.SYNC_COLUMNS} from v1_sync_runs order by id`)
+    return this.stmt(`select ${this.syncColumns} from v1_sync_runs order by id`)
       .all()
       .map((row) => this.toSyncRun(row));
   }
 
   getSync(syncId: string): SyncRun | undefined {
-    const row = this.stmt(`select ${SqliteC1zStore.SYNC_COLUMNS} from v1_sync_runs where sync_id = ?`).get(syncId);
+    const row = this.stmt(`select ${this.syncColumns} from v1_sync_runs where sync_id = ?`).get(syncId);
     return row ? this.toSyncRun(row) : undefined;
   }
 
@@ -116,7 +131,7 @@ export class SqliteC1zStore implements C1zWriter {
   latestFinishedSync(type?: SyncType): SyncRun | undefined {
     const where = type ? "ended_at is not null and sync_type = ?" : "ended_at is not null";
     const row = this.stmt(
-      `select ${SqliteC1zStore.SYNC_COLUMNS} from v1_sync_runs where ${where} order by ended_at desc, sync_id desc limit 1`,
+      `select ${this.syncColumns} from v1_sync_runs where ${where} order by ended_at desc, sync_id desc limit 1`,
     ).get(...(type ? [type] : []));
     return row ? this.toSyncRun(row) : undefined;
   }
@@ -125,7 +140,7 @@ export class SqliteC1zStore implements C1zWriter {
     const cutoff = goLocalTime(this.now() - UNFINISHED_WINDOW_MS);
     const where = `ended_at is null and started_at >= ?${type ? " and sync_type = ?" : ""}`;
     const row = this.stmt(
-      `select ${SqliteC1zStore.SYNC_COLUMNS} from v1_sync_runs where ${where} order by started_at desc limit 1`,
+      `select ${this.syncColumns} from v1_sync_runs where ${where} order by started_at desc limit 1`,
     ).get(cutoff, ...(type ? [type] : []));
     return row ? this.toSyncRun(row) : undefined;
   }
@@ -145,9 +160,11 @@ export class SqliteC1zStore implements C1zWriter {
     if (this.current) throw new Error(`sync ${this.current} is still in progress; end it before starting another`);
     const now = this.now();
     const syncId = newKsuid(now);
+    // Our grants never carry GrantExpandable in data, so a newer SDK need not backfill them.
+    const backfilled = this.hasSyncRunColumn("grants_backfilled");
     this.stmt(
       `insert into v1_sync_runs (sync_id, started_at, sync_token, sync_type, parent_sync_id, linked_sync_id,
-         supports_diff, grants_backfilled) values (?, ?, '', ?, ?, '', 0, 1)`,
+         supports_diff${backfilled ? ", grants_backfilled" : ""}) values (?, ?, '', ?, ?, '', 0${backfilled ? ", 1" : ""})`,
     ).run(syncId, goLocalTime(now), type, parentSyncId);
     this.current = syncId;
     return syncId;
@@ -175,12 +192,17 @@ export class SqliteC1zStore implements C1zWriter {
 
   endSync(): void {
     const syncId = this.requireSync();
-    const stats = this.computeStats(syncId);
-    this.stmt("update v1_sync_runs set ended_at = ?, stats = ? where sync_id = ? and ended_at is null").run(
-      goLocalTime(this.now()),
-      statsJson(stats),
-      syncId,
-    );
+    const endedAt = goLocalTime(this.now());
+    if (this.hasSyncRunColumn("stats")) {
+      const stats = statsJson(this.computeStats(syncId));
+      this.stmt("update v1_sync_runs set ended_at = ?, stats = ? where sync_id = ? and ended_at is null").run(
+        endedAt,
+        stats,
+        syncId,
+      );
+    } else {
+      this.stmt("update v1_sync_runs set ended_at = ? where sync_id = ? and ended_at is null").run(endedAt, syncId);
+    }
     this.current = undefined;
   }
 

@@ -3,6 +3,8 @@
 //
 //	interop list <file.c1z>     JSON listing of the default sync, as baton-sdk reads it
 //	interop create <out.c1z>    writes a small full sync with baton-sdk's writer
+//	interop clone <in.c1z> <out.c1z> [sync-id]
+//	                            baton-sdk's CloneSync, what `baton export c1z` runs
 //	interop reencode            stdin: lines "<full message name> <hex>"; stdout: deterministic re-marshal, hex
 //	interop encode-json         stdin: lines "<full message name> <protojson>"; stdout: deterministic marshal, hex
 package main
@@ -41,6 +43,12 @@ func main() {
 		err = list(ctx, arg(2))
 	case "create":
 		err = create(ctx, arg(2))
+	case "clone":
+		syncID := ""
+		if len(os.Args) > 4 {
+			syncID = os.Args[4]
+		}
+		err = cloneSync(ctx, arg(2), arg(3), syncID)
 	case "reencode":
 		err = eachLine(reencode)
 	case "encode-json":
@@ -63,6 +71,24 @@ func arg(i int) string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "interop:", err)
 	os.Exit(1)
+}
+
+// ---- clone -----------------------------------------------------------------
+
+// cloneSync opens the file the way `baton export c1z` does (writable, migrations run)
+// and copies one finished sync (default: the latest full one) into a new c1z.
+func cloneSync(ctx context.Context, in, out, syncID string) error {
+	tmp, err := os.MkdirTemp("", "interop-clone")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	store, err := dotc1z.NewC1ZFile(ctx, in, dotc1z.WithTmpDir(tmp))
+	if err != nil {
+		return err
+	}
+	defer store.Close(ctx)
+	return store.CloneSync(ctx, out, syncID)
 }
 
 // ---- list ------------------------------------------------------------------
