@@ -26,6 +26,7 @@ import { Snapshots } from "./snapshots.ts";
 import { createMemoryStateStore } from "./state/memory.ts";
 import type { SyncStateStore } from "./state/store.ts";
 import { SyncManager } from "./syncs/manager.ts";
+import type { SyncRunner } from "./syncs/runner.ts";
 
 export type { AuthSettings, ConnectorEntry, SyncStateStore };
 
@@ -49,6 +50,12 @@ export interface AppOptions {
    */
   checkpointSaveIntervalMs?: number;
   idempotencyTtlMs?: number;
+  /**
+   * Runs the syncs elsewhere (Workers: the connector Durable Objects) instead of
+   * a `SyncManager` in this process; the reads then look up the latest sync on
+   * every request, since it can finish outside this process.
+   */
+  syncs?: SyncRunner;
   /** The fetch used for a JWKS URL. */
   fetch?: typeof fetch;
   version?: string;
@@ -88,24 +95,26 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
     makeLogger(sink, redactor, clock.now).warn("auth is OFF: every request is trusted; serve on loopback only");
   }
 
-  const snapshots = new Snapshots(state);
+  const snapshots = new Snapshots(state, { checkLatest: options.syncs !== undefined });
   const services: AppServices = {
     connectors,
     loadFailures: options.loadFailures ?? [],
     connector: connectorLookup(connectors),
     state,
-    syncs: new SyncManager(
-      {
-        state,
-        clock,
-        sink,
-        redactor,
-        keepC1z: options.keepC1z,
-        checkpointSaveIntervalMs: options.checkpointSaveIntervalMs,
-        onSucceeded: (name) => snapshots.invalidate(name),
-      },
-      [...connectors.values()],
-    ),
+    syncs:
+      options.syncs ??
+      new SyncManager(
+        {
+          state,
+          clock,
+          sink,
+          redactor,
+          keepC1z: options.keepC1z,
+          checkpointSaveIntervalMs: options.checkpointSaveIntervalMs,
+          onSucceeded: (name) => snapshots.invalidate(name),
+        },
+        [...connectors.values()],
+      ),
     snapshots,
     idempotency: createIdempotency(state, clock.now, { ttlMs: options.idempotencyTtlMs, storable: storableReply }),
     auth: createAuthenticator(options.auth, verifier),

@@ -133,6 +133,7 @@ export const SyncRecordSchema = v.object({
   c1zAvailable: v.boolean(),
   resumed: v.optional(v.boolean()),
   resumes: v.optional(v.number()),
+  invocations: v.optional(v.number()),
 });
 export const SyncList = v.object({ syncs: v.array(SyncRecordSchema) });
 

@@ -8,7 +8,7 @@ import type { LogSink } from "./log.ts";
 import { notFound } from "./problem.ts";
 import type { Snapshots } from "./snapshots.ts";
 import type { SyncStateStore } from "./state/store.ts";
-import type { SyncManager } from "./syncs/manager.ts";
+import type { SyncRunner } from "./syncs/runner.ts";
 
 /** A connector the API serves: a loaded plugin with its resolved, validated config. */
 export interface ConnectorEntry {
@@ -26,7 +26,7 @@ export interface AppServices {
   /** The connector named in the path, or a 404. */
   connector(name: string): ConnectorEntry;
   state: SyncStateStore;
-  syncs: SyncManager;
+  syncs: SyncRunner;
   snapshots: Snapshots;
   idempotency: Idempotency;
   auth: Authenticator;

@@ -24,7 +24,11 @@ export interface Snapshot {
 export class Snapshots {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly state: SyncStateStore) {}
+  constructor(
+    private readonly state: SyncStateStore,
+    /** Look the latest sync up on every request: it may have finished in another process or isolate. */
+    private readonly options: { checkLatest?: boolean } = {},
+  ) {}
 
   private async latestRecord(connector: string): Promise<SyncRecord | undefined> {
     return (await this.state.listSyncs(connector)).find((r) => r.state === "succeeded" && r.c1zAvailable);
@@ -33,6 +37,11 @@ export class Snapshots {
   /** Runs `use` against the latest finished sync; a 409 when there is none yet. */
   async with<T>(connector: string, use: (snapshot: Snapshot) => T | Promise<T>): Promise<T> {
     let entry = this.entries.get(connector);
+    if (entry && !entry.stale && this.options.checkLatest) {
+      const latest = await this.latestRecord(connector);
+      if (latest?.id !== entry.record.id) this.invalidate(connector);
+      entry = this.entries.get(connector);
+    }
     if (!entry || entry.stale) {
       const record = await this.latestRecord(connector);
       if (!record) {

@@ -55,7 +55,7 @@ export function syncRoutes(services: AppServices): AnyRoute[] {
       handler: async (c, { params, body, requestId, log }) => {
         const entry = services.connector(params.name);
         await services.syncs.ready;
-        const result = services.syncs.start(entry, body, requestId);
+        const result = await services.syncs.start(entry, body, requestId);
         if (!result.started) {
           throw conflict("sync-running", `a sync of connector ${params.name} is already running`, {
             runningSyncId: result.running.id,

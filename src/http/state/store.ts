@@ -46,6 +46,8 @@ export interface SyncRecord {
   resumed?: boolean;
   /** How many times it was resumed after a restart. */
   resumes?: number;
+  /** Workers: the invocations (Durable Object alarm steps) the sync has taken so far. */
+  invocations?: number;
 }
 
 /** Names one sync's checkpoint. */
