@@ -2,8 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeFileAtomic } from "./file.ts";
-import { tempDir } from "./test-cli.ts";
+import { user } from "../model/builders.ts";
+import { readC1zFile, writeC1zFileFromSqlite, writeFileAtomic } from "./file.ts";
+import { createC1z } from "./open.ts";
+import { sqlite3Value, tempDir, toolsPresent } from "./test-cli.ts";
+
+const tools = toolsPresent("zstd", "sqlite3");
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -50,5 +54,45 @@ describe("writeFileAtomic", () => {
     expect(output, run.stderr.toString()).toMatch(/FAILED EFBIG/);
     expect(readFileSync(target, "utf8")).toBe("the good file");
     expect(readdirSync(dir).sort()).toEqual(["sync.c1z", "write.mjs"]);
+  });
+});
+
+describe("writeC1zFileFromSqlite", () => {
+  it.skipIf(!tools)("streams a SQLite file into a c1z that zstd, sqlite3 and our reader accept", async () => {
+    const store = await createC1z({ engine: "sqljs" });
+    store.startSync("full");
+    const users = Array.from({ length: 3000 }, (_, i) => user({ id: `u${i}`, displayName: `User ${i}` }));
+    store.putResources(users);
+    store.endSync();
+    const sqlite = join(tmp.dir, "stream-src.db");
+    writeFileSync(sqlite, store.sqliteBytes());
+    store.close();
+    const c1z = join(tmp.dir, "stream.c1z");
+    writeFileSync(c1z, "the previous file");
+    const result = await writeC1zFileFromSqlite(sqlite, c1z);
+    const bytes = readFileSync(c1z);
+    expect(result.c1zBytes).toBe(bytes.length);
+    expect(result.contentBytes).toBe(readFileSync(sqlite).length);
+    expect(bytes.subarray(0, 5).toString("latin1")).toBe("C1ZF\0");
+    const zstd = spawnSync("sh", ["-c", `tail -c +6 "${c1z}" | zstd -t -q`]);
+    expect(zstd.status, zstd.stderr.toString()).toBe(0);
+    const decoded = join(tmp.dir, "stream-decoded.db");
+    spawnSync("sh", ["-c", `tail -c +6 "${c1z}" | zstd -d -q -c > "${decoded}"`]);
+    expect(readFileSync(decoded).equals(readFileSync(sqlite))).toBe(true);
+    expect(sqlite3Value(decoded, "PRAGMA integrity_check")).toBe("ok");
+    const reopened = await readC1zFile(c1z, { engine: "sqljs" });
+    expect(reopened.listResources({ pageSize: 5000 }).items.map((r) => r.displayName)).toEqual(
+      users.map((u) => u.displayName),
+    );
+    reopened.close();
+    expect(readdirSync(tmp.dir).filter((name) => name.startsWith("stream.c1z."))).toEqual([]);
+  });
+
+  it("leaves the previous c1z intact when the source cannot be read", async () => {
+    const c1z = join(tmp.dir, "kept.c1z");
+    writeFileSync(c1z, "the good file");
+    await expect(writeC1zFileFromSqlite(join(tmp.dir, "missing.db"), c1z)).rejects.toThrow(/ENOENT/);
+    expect(readFileSync(c1z, "utf8")).toBe("the good file");
+    expect(readdirSync(tmp.dir).filter((name) => name.startsWith("kept.c1z."))).toEqual([]);
   });
 });

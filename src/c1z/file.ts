@@ -1,6 +1,8 @@
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
+import type { ZstdStreamOptions } from "../compress/stream.ts";
 import { type C1zOptions, openC1z } from "./open.ts";
 import type { SqliteC1zStore } from "./sqlite-store.ts";
+import { type C1zStreamResult, type ChunkSink, encodeC1zStream } from "./stream.ts";
 
 /** Reads and opens a c1z file (Node, Bun, Deno; Workers have no filesystem). */
 export async function readC1zFile(path: string, options: C1zOptions = {}): Promise<SqliteC1zStore> {
@@ -8,29 +10,85 @@ export async function readC1zFile(path: string, options: C1zOptions = {}): Promi
   return openC1z(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
 }
 
-/**
- * Writes `<path>.tmp-<random>`, fsyncs it, then renames it over `path`. On any failure the
- * temp file is removed and `path` is left exactly as it was.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+function tempPathFor(path: string): string {
   const suffix = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
-  const temp = `${path}.tmp-${suffix}`;
+  return `${path}.tmp-${suffix}`;
+}
+
+/**
+ * Writes `<path>.tmp-<random>` through `fill`, fsyncs it, then renames it over `path`. On any
+ * failure the temp file is removed and `path` is left exactly as it was.
+ */
+async function replaceFileAtomic<T>(path: string, fill: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const temp = tempPathFor(path);
   try {
     const handle = await open(temp, "wx", 0o644);
+    let result: T;
     try {
-      await handle.writeFile(bytes);
+      result = await fill(handle);
       await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(temp, path);
+    return result;
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
     throw error;
   }
 }
 
+/**
+ * Writes `<path>.tmp-<random>`, fsyncs it, then renames it over `path`. On any failure the
+ * temp file is removed and `path` is left exactly as it was.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await replaceFileAtomic(path, (handle) => handle.writeFile(bytes));
+}
+
 /** Serializes the store and writes it atomically. */
 export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise<void> {
   await writeFileAtomic(path, store.toBytes());
+}
+
+/** A file's bytes in order, `chunkSize` at a time, through one reused buffer. */
+export async function* fileChunks(path: string, chunkSize = 1024 * 1024): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = new Uint8Array(chunkSize);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, chunkSize, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A SQLite database file (closed or checkpointed, so the file holds every page) as a c1z into `sink`. */
+export function encodeSqliteFile(
+  sqlitePath: string,
+  sink: ChunkSink,
+  options: ZstdStreamOptions = {},
+): Promise<C1zStreamResult> {
+  return encodeC1zStream(fileChunks(sqlitePath), sink, options);
+}
+
+/** SQLite file → zstd stream → c1z file, atomically; memory stays bounded whatever the file size. */
+export function writeC1zFileFromSqlite(
+  sqlitePath: string,
+  c1zPath: string,
+  options: ZstdStreamOptions = {},
+): Promise<C1zStreamResult> {
+  return replaceFileAtomic(c1zPath, async (handle) => {
+    return encodeSqliteFile(
+      sqlitePath,
+      async (chunk) => {
+        let o = 0;
+        while (o < chunk.length) o += (await handle.write(chunk, o, chunk.length - o)).bytesWritten;
+      },
+      options,
+    );
+  });
 }

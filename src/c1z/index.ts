@@ -8,10 +8,18 @@ export {
   encodeC1z,
 } from "./envelope.ts";
 export { C1zError, type C1zErrorCode } from "./errors.ts";
-export { readC1zFile, writeC1zFile, writeFileAtomic } from "./file.ts";
+export {
+  encodeSqliteFile,
+  fileChunks,
+  readC1zFile,
+  writeC1zFile,
+  writeC1zFileFromSqlite,
+  writeFileAtomic,
+} from "./file.ts";
 export { isKsuid, ksuidTimestamp, newKsuid } from "./ksuid.ts";
 export { type C1zOptions, createC1z, openC1z, openSqlite } from "./open.ts";
 export { V1_DDL, V1_TABLES } from "./schema.ts";
 export { SqliteC1zStore, type StoreOptions, statsJson } from "./sqlite-store.ts";
 export type * from "./store.ts";
+export { type C1zStreamResult, type ChunkSink, chunksOf, encodeC1zStream } from "./stream.ts";
 export { goLocalTime } from "./time.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hasTool, pseudoRandom, run } from "./test-tools.ts";
-import { xxh64Hex, zstdContentChecksum } from "./xxh64.ts";
+import { Xxh64, xxh64, xxh64Hex, zstdContentChecksum } from "./xxh64.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -19,6 +19,21 @@ describe("xxh64", () => {
       const frame = run("zstd", ["-q", "--check", "-c"], data);
       const stored = new DataView(frame.buffer, frame.byteOffset + frame.length - 4, 4).getUint32(0, true);
       expect(zstdContentChecksum(data), `length ${length}`).toBe(stored);
+    }
+  });
+
+  it("gives the published values and the one-shot hash when fed in pieces of any size", () => {
+    const hex = ([h, l]: [number, number]) => h.toString(16).padStart(8, "0") + l.toString(16).padStart(8, "0");
+    const sentence = text("Nobody inspects the spammish repetition");
+    const byteByByte = new Xxh64();
+    for (const byte of sentence) byteByByte.update(Uint8Array.of(byte));
+    expect(hex(byteByByte.digest())).toBe("fbcea83c8a378bf1");
+    const data = pseudoRandom(200_003, 11);
+    const whole = xxh64(data);
+    for (const piece of [1, 7, 31, 32, 33, 64, 4095, 65_536]) {
+      const hash = new Xxh64();
+      for (let o = 0; o < data.length; o += piece) hash.update(data.subarray(o, o + piece));
+      expect(hash.digest(), `pieces of ${piece}`).toEqual(whole);
     }
   });
 });

@@ -101,29 +101,76 @@ function stripes(data: Uint8Array, acc: Uint32Array): number {
   return i;
 }
 
+/**
+ * XXH64 over data that arrives in pieces (a database streamed to zstd): the same
+ * result as hashing the concatenation, with at most one 32-byte stripe buffered.
+ */
+export class Xxh64 {
+  private readonly acc = new Uint32Array(8);
+  private readonly tail = new Uint8Array(32);
+  private tailLength = 0;
+  private total = 0;
+  private readonly seed: number;
+
+  constructor(seed = 0) {
+    this.seed = seed >>> 0;
+    add(0, this.seed, P1[0], P1[1]);
+    add(H, L, P2[0], P2[1]);
+    this.acc[0] = H;
+    this.acc[1] = L;
+    add(0, this.seed, P2[0], P2[1]);
+    this.acc[2] = H;
+    this.acc[3] = L;
+    this.acc[4] = 0;
+    this.acc[5] = this.seed;
+    // seed - P1 = seed + (2^64 - P1)
+    add(0, this.seed, ~P1[0] >>> 0, ~P1[1] >>> 0);
+    add(H, L, 0, 1);
+    this.acc[6] = H;
+    this.acc[7] = L;
+  }
+
+  update(data: Uint8Array): this {
+    this.total += data.length;
+    let i = 0;
+    if (this.tailLength > 0) {
+      const take = Math.min(32 - this.tailLength, data.length);
+      this.tail.set(data.subarray(0, take), this.tailLength);
+      this.tailLength += take;
+      i = take;
+      if (this.tailLength < 32) return this;
+      stripes(this.tail, this.acc);
+      this.tailLength = 0;
+    }
+    const rest = data.subarray(i);
+    const done = stripes(rest, this.acc);
+    this.tail.set(rest.subarray(done), 0);
+    this.tailLength = rest.length - done;
+    return this;
+  }
+
+  /** [high, low] uint32 halves. */
+  digest(): [number, number] {
+    return finish(
+      this.total >= 32 ? this.acc : undefined,
+      this.seed,
+      this.total,
+      this.tail.subarray(0, this.tailLength),
+    );
+  }
+}
+
 /** XXH64 of `data` as [high, low] uint32 halves. */
 export function xxh64(data: Uint8Array, seed = 0): [number, number] {
-  const length = data.length;
+  return new Xxh64(seed).update(data).digest();
+}
+
+/** Merges the lanes (when 32 bytes or more were hashed), then the last < 32 bytes, then the avalanche. */
+function finish(acc: Uint32Array | undefined, seed: number, length: number, data: Uint8Array): [number, number] {
   let i = 0;
   let hh: number;
   let hl: number;
-  if (length >= 32) {
-    const acc = new Uint32Array(8);
-    add(0, seed >>> 0, P1[0], P1[1]);
-    add(H, L, P2[0], P2[1]);
-    acc[0] = H;
-    acc[1] = L;
-    add(0, seed >>> 0, P2[0], P2[1]);
-    acc[2] = H;
-    acc[3] = L;
-    acc[4] = 0;
-    acc[5] = seed >>> 0;
-    // seed - P1 = seed + (2^64 - P1)
-    add(0, seed >>> 0, ~P1[0] >>> 0, ~P1[1] >>> 0);
-    add(H, L, 0, 1);
-    acc[6] = H;
-    acc[7] = L;
-    i = stripes(data, acc);
+  if (acc) {
     const v1h = acc[0];
     const v1l = acc[1];
     const v2h = acc[2];
@@ -169,7 +216,8 @@ export function xxh64(data: Uint8Array, seed = 0): [number, number] {
   add(hh, hl, Math.floor(length / 0x100000000), length >>> 0);
   hh = H;
   hl = L;
-  while (i + 8 <= length) {
+  const end = data.length;
+  while (i + 8 <= end) {
     round(0, 0, u32(data, i + 4), u32(data, i));
     hh = (hh ^ H) >>> 0;
     hl = (hl ^ L) >>> 0;
@@ -180,7 +228,7 @@ export function xxh64(data: Uint8Array, seed = 0): [number, number] {
     hl = L;
     i += 8;
   }
-  if (i + 4 <= length) {
+  if (i + 4 <= end) {
     mul(0, u32(data, i), P1[0], P1[1]);
     hh = (hh ^ H) >>> 0;
     hl = (hl ^ L) >>> 0;
@@ -191,7 +239,7 @@ export function xxh64(data: Uint8Array, seed = 0): [number, number] {
     hl = L;
     i += 4;
   }
-  while (i < length) {
+  while (i < end) {
     mul(0, data[i], P5[0], P5[1]);
     hh = (hh ^ H) >>> 0;
     hl = (hl ^ L) >>> 0;
