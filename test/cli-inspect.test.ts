@@ -123,6 +123,27 @@ describe.skipIf(missing !== undefined)("inspector on Go's go-36zf-expanded.c1z",
     expect(tableRows(allGrants.stdout)).toHaveLength(14981);
   });
 
+  it("principals without -e or -t/-r lists every principal of a grant once, as `baton principals` does", async () => {
+    const principals = (await json(["principals"])).resources as {
+      resource: { id: { resourceType: string; resource: string } };
+    }[];
+    const ids = principals.map((p) => `${p.resource.id.resourceType}:${p.resource.id.resource}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Principals that are resources in the file (the CLI looks each one up, as Baton's storecache does).
+    const expected = sql(
+      `SELECT DISTINCT g.principal_resource_type_id || ':' || g.principal_resource_id FROM v1_grants g
+       JOIN v1_resources r ON r.resource_type_id = g.principal_resource_type_id AND r.external_id = g.principal_resource_type_id || ':' || g.principal_resource_id
+       ORDER BY 1`,
+    )
+      .trim()
+      .split("\n");
+    expect(ids.sort()).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(1);
+    const partial = await runCli(["principals", "-f", vector, "-t", "user"], { cwd: work.dir });
+    expect(partial.code).toBe(2);
+    expect(partial.stderr).toContain("--resource-type (-t) and --resource (-r) are required together");
+  });
+
   it("a missing file is a one-line error with exit 1; a bad --output is exit 2", async () => {
     const missingFile = await runCli(["stats", "-f", path.join(work.dir, "nope.c1z")], { cwd: work.dir });
     expect(missingFile.code).toBe(1);

@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { openC1z } from "../c1z/index.ts";
-import type { C1zReader, PageOf, SyncRun } from "../c1z/store.ts";
+import type { C1zReader, PageOf, SyncRun, SyncStats } from "../c1z/store.ts";
 import { resourceId } from "../model/builders.ts";
 import { resourceExternalId } from "../model/ids.ts";
 import {
@@ -36,7 +36,7 @@ export const INSPECT_COMMANDS: Record<string, string> = {
   resources: "List resources (-t type)",
   entitlements: "List entitlements (-t type)",
   grants: "List grants (-e entitlement | -t type [-r resource])",
-  principals: "List principals holding an entitlement (-e) or a resource's entitlements (-t -r)",
+  principals: "List the principals of every grant, of an entitlement (-e) or of a resource (-t -r)",
   access: "List the effective access of a principal (-t -r)",
   stats: "Sync info, totals and per-resource-type counts of the latest finished sync",
   syncs: "List the syncs in the file",
@@ -177,223 +177,261 @@ function formatTime(run: SyncRun, field: "startedAt" | "endedAt"): string {
   return value.replace(" ", "T").replace(/\.\d+$/, "");
 }
 
-export function inspect(reader: C1zReader, command: string, options: Options): Output {
-  const syncId = options.syncId ?? reader.resolveSyncId();
-  if (options.syncId && !reader.getSync(options.syncId)) throw new UsageError(`--sync-id: no sync ${options.syncId}`);
-  const lookup = new Lookup(reader, syncId);
-  switch (command) {
-    case "resource-types": {
-      const types = all((pageToken) => reader.listResourceTypes({ syncId, pageToken }));
-      return {
-        table: renderTable(
-          ["ID", "Display Name", "Traits"],
-          types.map((rt) => [rt.id, rt.displayName, rt.traits.map(traitName).join(", ")]),
-        ),
-        json: { resourceTypes: types.map((rt) => ({ resourceType: rtJson(rt) })) as JsonValue[] },
-      };
-    }
-    case "resources": {
-      const resources = all((pageToken) =>
-        reader.listResources({ syncId, pageToken, resourceTypeId: options.resourceType }),
-      );
-      return resourceRows(lookup, resources);
-    }
-    case "entitlements": {
-      let entitlements = all((pageToken) => reader.listEntitlements({ syncId, pageToken }));
-      if (options.resourceType) {
-        entitlements = entitlements.filter((e) => e.resource?.id?.resourceType === options.resourceType);
-      }
-      const outputs = entitlements.map((entitlement) => ({
-        entitlement,
-        resource: lookup.resource(entitlement.resource?.id),
-        type: entitlement.resource?.id ? lookup.type(entitlement.resource.id.resourceType) : undefined,
-      }));
-      return {
-        table: renderTable(
-          ["ID", "Display Name", "Resource Type", "Resource", "Permission"],
-          outputs.map((o) => [
-            o.entitlement.id,
-            o.entitlement.displayName,
-            o.type?.displayName ?? "",
-            o.resource?.displayName ?? "",
-            o.entitlement.slug,
-          ]),
-        ),
-        json: {
-          entitlements: outputs.map((o) =>
-            strip({ entitlement: entJson(o.entitlement), resource: resJson(o.resource), resourceType: rtJson(o.type) }),
-          ),
-        },
-      };
-    }
-    case "grants": {
-      let grants: Grant[];
-      if (options.entitlement) {
-        grants = all((pageToken) => reader.listGrants({ syncId, pageToken, entitlementId: options.entitlement }));
-      } else if (options.resource) {
-        const resource = requireResourcePair(options);
-        grants = all((pageToken) => reader.listGrants({ syncId, pageToken, resource }));
-      } else {
-        grants = all((pageToken) => reader.listGrants({ syncId, pageToken }));
-        if (options.resourceType) {
-          grants = grants.filter((g) => g.entitlement?.resource?.id?.resourceType === options.resourceType);
-        }
-      }
-      return grantRows(lookup, grants);
-    }
-    case "principals": {
-      let grants: Grant[];
-      if (options.entitlement) {
-        grants = all((pageToken) => reader.listGrants({ syncId, pageToken, entitlementId: options.entitlement }));
-      } else {
-        const resource = requireResourcePair(options);
-        grants = all((pageToken) => reader.listGrants({ syncId, pageToken, resource }));
-      }
-      const seen = new Set<string>();
-      const principals: Resource[] = [];
-      for (const grant of grants) {
-        const key = grant.principal?.id ? resourceExternalId(grant.principal.id) : "";
-        if (!key || seen.has(key)) continue;
-        seen.add(key);
-        const found = lookup.resource(grant.principal!.id);
-        if (found) principals.push(found);
-      }
-      return resourceRows(lookup, principals);
-    }
-    case "access": {
-      const principalId = requireResourcePair(options);
-      const principal = lookup.resource(principalId);
-      if (!principal) throw new UsageError(`principal ${resourceExternalId(principalId)} not found in the c1z`);
-      const grants = all((pageToken) => reader.listGrants({ syncId, pageToken, principal: principalId }));
-      const byResource = new Map<string, { resource?: Resource; type?: ResourceType; entitlements: Entitlement[] }>();
-      for (const grant of grants) {
-        const entitlement = lookup.entitlement(grant.entitlement!.id);
-        if (!entitlement?.resource?.id) continue;
-        const key = resourceExternalId(entitlement.resource.id);
-        let entry = byResource.get(key);
-        if (!entry) {
-          entry = {
-            resource: lookup.resource(entitlement.resource.id),
-            type: lookup.type(entitlement.resource.id.resourceType),
-            entitlements: [],
-          };
-          byResource.set(key, entry);
-        }
-        entry.entitlements.push(entitlement);
-      }
-      const lines = [`Effective Access for ${principal.displayName} (${principal.id!.resourceType})`];
-      for (const entry of byResource.values()) {
-        lines.push(`├── ${entry.resource?.displayName ?? ""} (${entry.type?.displayName ?? ""})`);
-        for (const entitlement of entry.entitlements) lines.push(`│   └── ${entitlement.slug}`);
-      }
-      return {
-        table: `${lines.join("\n")}\n`,
-        json: strip({
-          principal: resJson(principal),
-          access: [...byResource.values()].map((entry) =>
-            strip({
-              resource: resJson(entry.resource),
-              resourceType: rtJson(entry.type),
-              entitlements: entry.entitlements.map((e) => entJson(e)) as JsonValue[],
-            }),
-          ) as JsonValue[],
-        }),
-      };
-    }
-    case "syncs": {
-      const syncs = reader.listSyncs();
-      return {
-        table: renderTable(
-          ["ID", "Started At", "Ended At", "Type", "Parent ID", "Token"],
-          syncs.map((run) => [
-            run.syncId,
-            formatTime(run, "startedAt"),
-            formatTime(run, "endedAt"),
-            run.syncType,
-            run.parentSyncId,
-            run.syncToken,
-          ]),
-        ),
-        json: {
-          syncs: syncs.map((run) =>
-            strip({
-              id: run.syncId,
-              startedAt: run.startedAt || null,
-              endedAt: run.endedAt,
-              syncToken: run.syncToken || null,
-              syncType: run.syncType,
-              parentSyncId: run.parentSyncId || null,
-            }),
-          ),
-        },
-      };
-    }
-    case "stats": {
-      const run = options.syncId
-        ? reader.getSync(options.syncId)
-        : (reader.latestFinishedSync() ?? (syncId ? reader.getSync(syncId) : undefined));
-      if (!run) return { table: "No finished sync found in the c1z\n", json: {} };
-      const stats = reader.stats(run.syncId);
-      const types = [
-        ...new Set([
-          ...Object.keys(stats.resources_by_resource_type ?? {}),
-          ...Object.keys(stats.entitlements_by_resource_type ?? {}),
-          ...Object.keys(stats.grants_by_resource_type ?? {}),
-        ]),
-      ].sort();
-      const info = renderTable(
-        ["Field", "Value"],
-        [
-          ["Engine", "sqlite"],
-          ["Sync ID", run.syncId],
-          ["Sync Type", run.syncType],
-          ["Parent Sync ID", run.parentSyncId],
-          ["Started At", formatTime(run, "startedAt") || "-"],
-          ["Ended At", formatTime(run, "endedAt") || "-"],
-          ["Sync Token", run.syncToken],
-        ],
-      );
-      const totals = renderTable(
-        ["Type", "Count"],
-        [
-          ["Resource Types", String(stats.resource_types ?? 0)],
-          ["Resources", String(stats.resources ?? 0)],
-          ["Entitlements", String(stats.entitlements ?? 0)],
-          ["Grants", String(stats.grants ?? 0)],
-        ],
-      );
-      const breakdown = renderTable(
-        ["Resource Type", "Resources", "Entitlements", "Grants"],
-        types.map((rt) => [
-          rt,
-          String(stats.resources_by_resource_type?.[rt] ?? 0),
-          String(stats.entitlements_by_resource_type?.[rt] ?? 0),
-          String(stats.grants_by_resource_type?.[rt] ?? 0),
-        ]),
-      );
-      return {
-        table: `${info}\n${totals}${types.length ? `\n${breakdown}` : ""}`,
-        json: strip({
-          id: run.syncId,
-          startedAt: run.startedAt || null,
-          endedAt: run.endedAt,
-          syncToken: run.syncToken || null,
-          syncType: run.syncType,
-          parentSyncId: run.parentSyncId || null,
-          stats: {
-            resourceTypes: String(stats.resource_types ?? 0),
-            resources: String(stats.resources ?? 0),
-            entitlements: String(stats.entitlements ?? 0),
-            grants: String(stats.grants ?? 0),
-            resourcesByResourceType: mapStrings(stats.resources_by_resource_type),
-            entitlementsByResourceType: mapStrings(stats.entitlements_by_resource_type),
-            grantsByResourceType: mapStrings(stats.grants_by_resource_type),
-          },
-        }),
-      };
+interface Context {
+  reader: C1zReader;
+  syncId: string | undefined;
+  lookup: Lookup;
+  options: Options;
+}
+
+function resourceTypesOutput({ reader, syncId }: Context): Output {
+  const types = all((pageToken) => reader.listResourceTypes({ syncId, pageToken }));
+  return {
+    table: renderTable(
+      ["ID", "Display Name", "Traits"],
+      types.map((rt) => [rt.id, rt.displayName, rt.traits.map(traitName).join(", ")]),
+    ),
+    json: { resourceTypes: types.map((rt) => ({ resourceType: rtJson(rt) })) as JsonValue[] },
+  };
+}
+
+function resourcesOutput({ reader, syncId, lookup, options }: Context): Output {
+  const resources = all((pageToken) =>
+    reader.listResources({ syncId, pageToken, resourceTypeId: options.resourceType }),
+  );
+  return resourceRows(lookup, resources);
+}
+
+function entitlementsOutput({ reader, syncId, lookup, options }: Context): Output {
+  let entitlements = all((pageToken) => reader.listEntitlements({ syncId, pageToken }));
+  if (options.resourceType) {
+    entitlements = entitlements.filter((e) => e.resource?.id?.resourceType === options.resourceType);
+  }
+  const outputs = entitlements.map((entitlement) => ({
+    entitlement,
+    resource: lookup.resource(entitlement.resource?.id),
+    type: entitlement.resource?.id ? lookup.type(entitlement.resource.id.resourceType) : undefined,
+  }));
+  return {
+    table: renderTable(
+      ["ID", "Display Name", "Resource Type", "Resource", "Permission"],
+      outputs.map((o) => [
+        o.entitlement.id,
+        o.entitlement.displayName,
+        o.type?.displayName ?? "",
+        o.resource?.displayName ?? "",
+        o.entitlement.slug,
+      ]),
+    ),
+    json: {
+      entitlements: outputs.map((o) =>
+        strip({ entitlement: entJson(o.entitlement), resource: resJson(o.resource), resourceType: rtJson(o.type) }),
+      ),
+    },
+  };
+}
+
+function grantsOutput({ reader, syncId, lookup, options }: Context): Output {
+  let grants: Grant[];
+  if (options.entitlement) {
+    grants = all((pageToken) => reader.listGrants({ syncId, pageToken, entitlementId: options.entitlement }));
+  } else if (options.resource) {
+    const resource = requireResourcePair(options);
+    grants = all((pageToken) => reader.listGrants({ syncId, pageToken, resource }));
+  } else {
+    grants = all((pageToken) => reader.listGrants({ syncId, pageToken }));
+    if (options.resourceType) {
+      grants = grants.filter((g) => g.entitlement?.resource?.id?.resourceType === options.resourceType);
     }
   }
-  throw new UsageError(`unknown command "${command}"`);
+  return grantRows(lookup, grants);
+}
+
+/** Baton's `principals`: of an entitlement (-e), of a resource (-t -r), else of every grant. */
+function principalsOutput({ reader, syncId, lookup, options }: Context): Output {
+  let filter: { entitlementId?: string; resource?: ResourceId } = {};
+  if (options.entitlement) filter = { entitlementId: options.entitlement };
+  else if (options.resource || options.resourceType) filter = { resource: requireResourcePair(options) };
+  const seen = new Set<string>();
+  const principals: Resource[] = [];
+  let token = "";
+  do {
+    const page = reader.listGrants({ syncId, pageToken: token, ...filter });
+    for (const grant of page.items) {
+      const key = grant.principal?.id ? resourceExternalId(grant.principal.id) : "";
+      if (!key || seen.has(key)) continue;
+      seen.add(key);
+      const found = lookup.resource(grant.principal!.id);
+      if (found) principals.push(found);
+    }
+    token = page.nextPageToken;
+  } while (token !== "");
+  return resourceRows(lookup, principals);
+}
+
+interface AccessEntry {
+  resource?: Resource;
+  type?: ResourceType;
+  entitlements: Entitlement[];
+}
+
+function accessByResource(lookup: Lookup, grants: Grant[]): Map<string, AccessEntry> {
+  const byResource = new Map<string, AccessEntry>();
+  for (const grant of grants) {
+    const entitlement = lookup.entitlement(grant.entitlement!.id);
+    if (!entitlement?.resource?.id) continue;
+    const key = resourceExternalId(entitlement.resource.id);
+    let entry = byResource.get(key);
+    if (!entry) {
+      entry = {
+        resource: lookup.resource(entitlement.resource.id),
+        type: lookup.type(entitlement.resource.id.resourceType),
+        entitlements: [],
+      };
+      byResource.set(key, entry);
+    }
+    entry.entitlements.push(entitlement);
+  }
+  return byResource;
+}
+
+function accessOutput({ reader, syncId, lookup, options }: Context): Output {
+  const principalId = requireResourcePair(options);
+  const principal = lookup.resource(principalId);
+  if (!principal) throw new UsageError(`principal ${resourceExternalId(principalId)} not found in the c1z`);
+  const grants = all((pageToken) => reader.listGrants({ syncId, pageToken, principal: principalId }));
+  const byResource = accessByResource(lookup, grants);
+  const lines = [`Effective Access for ${principal.displayName} (${principal.id!.resourceType})`];
+  for (const entry of byResource.values()) {
+    lines.push(`├── ${entry.resource?.displayName ?? ""} (${entry.type?.displayName ?? ""})`);
+    for (const entitlement of entry.entitlements) lines.push(`│   └── ${entitlement.slug}`);
+  }
+  return {
+    table: `${lines.join("\n")}\n`,
+    json: strip({
+      principal: resJson(principal),
+      access: [...byResource.values()].map((entry) =>
+        strip({
+          resource: resJson(entry.resource),
+          resourceType: rtJson(entry.type),
+          entitlements: entry.entitlements.map((e) => entJson(e)) as JsonValue[],
+        }),
+      ) as JsonValue[],
+    }),
+  };
+}
+
+/** Baton's SyncOutput, without empty strings. */
+function syncJson(run: SyncRun): JsonObject {
+  return strip({
+    id: run.syncId,
+    startedAt: run.startedAt || null,
+    endedAt: run.endedAt,
+    syncToken: run.syncToken || null,
+    syncType: run.syncType,
+    parentSyncId: run.parentSyncId || null,
+  });
+}
+
+function syncsOutput({ reader }: Context): Output {
+  const syncs = reader.listSyncs();
+  return {
+    table: renderTable(
+      ["ID", "Started At", "Ended At", "Type", "Parent ID", "Token"],
+      syncs.map((run) => [
+        run.syncId,
+        formatTime(run, "startedAt"),
+        formatTime(run, "endedAt"),
+        run.syncType,
+        run.parentSyncId,
+        run.syncToken,
+      ]),
+    ),
+    json: { syncs: syncs.map(syncJson) },
+  };
+}
+
+function statsTables(run: SyncRun, stats: SyncStats): string {
+  const types = [
+    ...new Set([
+      ...Object.keys(stats.resources_by_resource_type ?? {}),
+      ...Object.keys(stats.entitlements_by_resource_type ?? {}),
+      ...Object.keys(stats.grants_by_resource_type ?? {}),
+    ]),
+  ].sort();
+  const info = renderTable(
+    ["Field", "Value"],
+    [
+      ["Engine", "sqlite"],
+      ["Sync ID", run.syncId],
+      ["Sync Type", run.syncType],
+      ["Parent Sync ID", run.parentSyncId],
+      ["Started At", formatTime(run, "startedAt") || "-"],
+      ["Ended At", formatTime(run, "endedAt") || "-"],
+      ["Sync Token", run.syncToken],
+    ],
+  );
+  const totals = renderTable(
+    ["Type", "Count"],
+    [
+      ["Resource Types", String(stats.resource_types ?? 0)],
+      ["Resources", String(stats.resources ?? 0)],
+      ["Entitlements", String(stats.entitlements ?? 0)],
+      ["Grants", String(stats.grants ?? 0)],
+    ],
+  );
+  const breakdown = renderTable(
+    ["Resource Type", "Resources", "Entitlements", "Grants"],
+    types.map((rt) => [
+      rt,
+      String(stats.resources_by_resource_type?.[rt] ?? 0),
+      String(stats.entitlements_by_resource_type?.[rt] ?? 0),
+      String(stats.grants_by_resource_type?.[rt] ?? 0),
+    ]),
+  );
+  return `${info}\n${totals}${types.length ? `\n${breakdown}` : ""}`;
+}
+
+function statsOutput({ reader, syncId, options }: Context): Output {
+  const run = options.syncId
+    ? reader.getSync(options.syncId)
+    : (reader.latestFinishedSync() ?? (syncId ? reader.getSync(syncId) : undefined));
+  if (!run) return { table: "No finished sync found in the c1z\n", json: {} };
+  const stats = reader.stats(run.syncId);
+  return {
+    table: statsTables(run, stats),
+    json: {
+      ...syncJson(run),
+      stats: {
+        resourceTypes: String(stats.resource_types ?? 0),
+        resources: String(stats.resources ?? 0),
+        entitlements: String(stats.entitlements ?? 0),
+        grants: String(stats.grants ?? 0),
+        resourcesByResourceType: mapStrings(stats.resources_by_resource_type),
+        entitlementsByResourceType: mapStrings(stats.entitlements_by_resource_type),
+        grantsByResourceType: mapStrings(stats.grants_by_resource_type),
+      },
+    },
+  };
+}
+
+const OUTPUTS: Record<string, (context: Context) => Output> = {
+  "resource-types": resourceTypesOutput,
+  resources: resourcesOutput,
+  entitlements: entitlementsOutput,
+  grants: grantsOutput,
+  principals: principalsOutput,
+  access: accessOutput,
+  syncs: syncsOutput,
+  stats: statsOutput,
+};
+
+export function inspect(reader: C1zReader, command: string, options: Options): Output {
+  const output = Object.hasOwn(OUTPUTS, command) ? OUTPUTS[command] : undefined;
+  if (!output) throw new UsageError(`unknown command "${command}"`);
+  const syncId = options.syncId ?? reader.resolveSyncId();
+  if (options.syncId && !reader.getSync(options.syncId)) throw new UsageError(`--sync-id: no sync ${options.syncId}`);
+  return output({ reader, syncId, lookup: new Lookup(reader, syncId), options });
 }
 
 function mapStrings(map: Record<string, number> | undefined): JsonObject {
