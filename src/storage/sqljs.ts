@@ -14,7 +14,7 @@ export async function sqlJsEngine(): Promise<SqliteEngine> {
   };
 }
 
-class SqlJsDb implements SqliteDatabase {
+export class SqlJsDb implements SqliteDatabase {
   readonly engine = "sqljs";
   /** Bumped by `serialize()`: sql.js `export()` frees every prepared statement. */
   generation = 0;

@@ -7,19 +7,34 @@ export class TransactionRunner {
   constructor(private readonly exec: SqliteDatabase["exec"]) {}
 
   run<T>(fn: () => T): T {
+    const outer = this.depth === 0;
     const savepoint = `sp_${this.depth}`;
-    this.exec(this.depth === 0 ? "BEGIN" : `SAVEPOINT ${savepoint}`);
+    this.exec(outer ? "BEGIN" : `SAVEPOINT ${savepoint}`);
     this.depth++;
+    let result: T;
     try {
-      const result = fn();
-      this.depth--;
-      this.exec(this.depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
-      return result;
+      result = fn();
     } catch (error) {
       this.depth--;
-      if (this.depth === 0) this.exec("ROLLBACK");
-      else this.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      this.rollback(outer, savepoint);
       throw error;
+    }
+    this.depth--;
+    try {
+      this.exec(outer ? "COMMIT" : `RELEASE ${savepoint}`);
+    } catch (error) {
+      // A failed COMMIT (an I/O error) may have rolled back already; the cause is what the caller needs.
+      this.rollback(outer, savepoint);
+      throw error;
+    }
+    return result;
+  }
+
+  private rollback(outer: boolean, savepoint: string): void {
+    try {
+      this.exec(outer ? "ROLLBACK" : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+    } catch {
+      // SQLite already ended the transaction (it does on some I/O errors): nothing to undo.
     }
   }
 }

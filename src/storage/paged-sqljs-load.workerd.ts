@@ -1,0 +1,16 @@
+// Workers: the generated glue is bundled, its wasm arrives precompiled (see sqljs-wasm.workerd.ts).
+
+import sqlWasm from "sql.js/dist/sql-wasm-browser-debug.wasm";
+import initSqlJs from "./paged-sqljs.gen.browser.cjs";
+import type { PagedSqlJs } from "./paged-sqljs-types.ts";
+
+export function loadPagedSqlJs(): Promise<PagedSqlJs> {
+  const scope = globalThis as { location?: { href: string } };
+  scope.location ??= { href: "https://worker.invalid/" };
+  return initSqlJs({
+    instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
+      WebAssembly.instantiate(sqlWasm, imports).then(done);
+      return {};
+    },
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * sql.js with its database file on a `PageStore` (paged-fs.ts): memory stays at SQLite's
+ * bounded page cache plus a few pages, at any database size. On Workers the store is a
+ * Durable Object's SQLite storage, so the database also outlives the invocation.
+ */
+import { loadPagedSqlJs } from "#sqljs-paged";
+import { PagedFile, pageFilesIn } from "./paged-fs.ts";
+import type { PagedSqlJs } from "./paged-sqljs-types.ts";
+import { type PageStore, readPagedFile } from "./paged-store.ts";
+import { SqlJsDb } from "./sqljs.ts";
+
+export interface PagedOptions {
+  /** SQLite's page cache (`PRAGMA cache_size = -KiB`). Default 4 MiB. */
+  cacheKiB?: number;
+  /** Clean pages the FS node keeps on top. Default 64. */
+  filePages?: number;
+}
+
+/**
+ * The pragmas that make the paged file safe and bounded:
+ * - journal_mode=MEMORY: no journal file; the store's staged writes + atomic `sync()` at
+ *   SQLite's commit fsync already give all-or-nothing commits, and an open transaction
+ *   rolls back from the in-memory journal (bounded by that transaction's changed pages).
+ * - synchronous=FULL: an fsync ends every commit, which is where the store commits.
+ * - locking_mode=EXCLUSIVE: one connection owns the file, so SQLite keeps its cache across
+ *   transactions instead of re-reading pages after every commit.
+ * - cache_size: SQLite's page cache in the wasm heap, the one part that scales with use.
+ * - temp_store=FILE: sorts and temporary indexes that outgrow the cache spill to temp files
+ *   instead of growing the wasm heap (which never shrinks).
+ */
+function pragmas(cacheKiB: number): string {
+  return [
+    "pragma journal_mode = memory",
+    "pragma synchronous = full",
+    "pragma locking_mode = exclusive",
+    `pragma cache_size = -${cacheKiB}`,
+    "pragma temp_store = file",
+  ]
+    .map((p) => `${p};`)
+    .join("\n");
+}
+
+let loading: Promise<PagedSqlJs> | undefined;
+let mounts = 0;
+
+/** A sql.js database over `store`: empty if the store is, else the database it holds. */
+export class PagedDatabase extends SqlJsDb {
+  private constructor(
+    db: SqlJsDb["db"],
+    readonly store: PageStore,
+    private readonly file: PagedFile,
+    private readonly cleanup: () => void,
+  ) {
+    super(db);
+  }
+
+  static async open(store: PageStore, options: PagedOptions = {}): Promise<PagedDatabase> {
+    loading ??= loadPagedSqlJs();
+    const SQL = await loading;
+    const FS = SQL.FS;
+    const dir = `/paged-${++mounts}`;
+    const file = new PagedFile(store, options.filePages ?? 64);
+    FS.mkdir(dir);
+    let claimed = false;
+    pageFilesIn(FS, dir, () => {
+      if (claimed) return undefined;
+      claimed = true;
+      return file;
+    });
+    const previous = FS.cwd();
+    let db: SqlJsDb["db"];
+    // sql.js opens `dbfile_<random>` relative to the cwd, so it lands in `dir`.
+    FS.chdir(dir);
+    try {
+      db = new SQL.Database();
+    } finally {
+      FS.chdir(previous);
+    }
+    const name = (db as unknown as { filename: string }).filename;
+    // sql.js's close() unlinks `/<filename>`: give it one to remove.
+    FS.writeFile(`/${name}`, new Uint8Array(0));
+    const cleanup = () => {
+      for (const path of [`${dir}/${name}`, dir]) {
+        try {
+          if (path === dir) FS.rmdir(path);
+          else FS.unlink(path);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    if (!claimed) {
+      db.close();
+      cleanup();
+      throw new Error("sql.js did not create its database file in the paged directory");
+    }
+    try {
+      db.exec(`pragma page_size = ${store.pageSize};\n${pragmas(options.cacheKiB ?? 4096)}`);
+      db.exec("select count(*) from sqlite_master");
+    } catch (error) {
+      db.close();
+      cleanup();
+      throw error;
+    }
+    return new PagedDatabase(db, store, file, cleanup);
+  }
+
+  /** SQLite reports a failing page store as "disk I/O error": say what failed. */
+  override exec(sql: string): void {
+    try {
+      super.exec(sql);
+    } catch (error) {
+      throw this.withStoreFailure(error);
+    }
+  }
+
+  override transaction<T>(fn: () => T): T {
+    try {
+      return super.transaction(fn);
+    } catch (error) {
+      throw this.withStoreFailure(error);
+    }
+  }
+
+  private withStoreFailure(error: unknown): unknown {
+    const failure = this.file.failure;
+    if (failure === undefined || !(error instanceof Error) || !/I\/O/.test(error.message)) return error;
+    this.file.failure = undefined;
+    const cause = failure instanceof Error ? failure.message : String(failure);
+    return new Error(`${error.message}: the page store failed: ${cause}`, { cause: failure });
+  }
+
+  /** The whole file as one array (tests, small databases); uploads stream it with `readPagedFile`. */
+  override serialize(): Uint8Array {
+    const out = new Uint8Array(this.store.size());
+    let offset = 0;
+    for (const chunk of readPagedFile(this.store)) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
+  override close(): void {
+    try {
+      super.close();
+    } finally {
+      this.cleanup();
+    }
+  }
+
+  /** Bytes of the wasm heap (it grows, never shrinks): what sql.js itself costs. */
+  static async heapBytes(): Promise<number> {
+    loading ??= loadPagedSqlJs();
+    return (await loading).heapBytes();
+  }
+}
