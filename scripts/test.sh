@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# sql.js with its FS exposed, for the paged database (npm install writes it too).
+node scripts/gen-sqljs-paged.mjs
 bash scripts/setup-test-tools.sh
 npx biome check .
 npx tsc --noEmit
