@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempDir, toolsPresent, vectorFiles } from "../../test/support/c1z-tools.ts";
 import { rawZstdFrame } from "../compress/raw-frame.ts";
 import { decodeC1z, encodeC1z } from "./envelope.ts";
 import { C1zError } from "./errors.ts";
 import { openC1z } from "./open.ts";
-import { tempDir, toolsPresent, vectorFiles } from "./test-cli.ts";
 
 const tools = toolsPresent("zstd", "sqlite3");
 const tmp = tempDir();

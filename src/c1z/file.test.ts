@@ -2,10 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { sqlite3Value, tempDir, toolsPresent } from "../../test/support/c1z-tools.ts";
 import { user } from "../model/builders.ts";
 import { readC1zFile, writeC1zFileFromSqlite, writeFileAtomic } from "./file.ts";
 import { createC1z } from "./open.ts";
-import { sqlite3Value, tempDir, toolsPresent } from "./test-cli.ts";
 
 const tools = toolsPresent("zstd", "sqlite3");
 

@@ -3,11 +3,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
+import { sqlite3, sqlite3Value, tempDir, toolsPresent, writeAndDecompress } from "../../test/support/c1z-tools.ts";
 import { grant, group, resourceType, user } from "../model/builders.ts";
 import { GrantSchema, ResourceSchema, ResourceTypeSchema } from "../model/types.ts";
 import { encodeC1z } from "./envelope.ts";
 import { openC1z } from "./open.ts";
-import { sqlite3, sqlite3Value, tempDir, toolsPresent, writeAndDecompress } from "./test-cli.ts";
 
 const tools = toolsPresent("sqlite3", "zstd");
 const tmp = tempDir();

@@ -1,11 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Entitlement, Grant, Resource, ResourceType } from "../model/types.ts";
-import { nativeEngine } from "../storage/index.ts";
-import { readC1zFile } from "./file.ts";
-import type { SqliteC1zStore } from "./sqlite-store.ts";
-import type { PageOf } from "./store.ts";
 import {
   decompressWithCli,
   sqlite3,
@@ -15,7 +10,12 @@ import {
   VECTOR_DIR,
   vectorFiles,
   writeAndDecompress,
-} from "./test-cli.ts";
+} from "../../test/support/c1z-tools.ts";
+import type { Entitlement, Grant, Resource, ResourceType } from "../model/types.ts";
+import { nativeEngine } from "../storage/index.ts";
+import { readC1zFile } from "./file.ts";
+import type { SqliteC1zStore } from "./sqlite-store.ts";
+import type { PageOf } from "./store.ts";
 
 const tools = toolsPresent("zstd", "sqlite3");
 const vectors = vectorFiles();

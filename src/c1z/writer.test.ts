@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
+import { sqlite3, sqlite3Value, tempDir, toolsPresent, writeAndDecompress } from "../../test/support/c1z-tools.ts";
 import { entitlement, grant, group, resourceType, user } from "../model/builders.ts";
 import { GrantExpandableSchema, ResourceSchema } from "../model/types.ts";
 import { nativeEngine } from "../storage/index.ts";
 import { ksuidTimestamp } from "./ksuid.ts";
 import { createC1z, openC1z } from "./open.ts";
 import type { SqliteC1zStore } from "./sqlite-store.ts";
-import { sqlite3, sqlite3Value, tempDir, toolsPresent, writeAndDecompress } from "./test-cli.ts";
 import { goLocalTime } from "./time.ts";
 
 const tools = toolsPresent("zstd", "sqlite3");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
 import { locateSingleFrame } from "./frame.ts";
 import { type ChunkSink, compressStream, createZstdEncoder, streamingZstd } from "./stream.ts";
-import { hasTool, pseudoRandom, run, runStatus } from "./test-tools.ts";
 import { decompressZstd } from "./zstd.ts";
 
 const zstdCli = hasTool("zstd");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasTool, pseudoRandom, run } from "./test-tools.ts";
+import { hasTool, pseudoRandom, run } from "../../test/support/compress-tools.ts";
 import { Xxh64, xxh64, xxh64Hex, zstdContentChecksum } from "./xxh64.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
 import { ZstdError } from "./errors.ts";
 import { locateSingleFrame } from "./frame.ts";
 import { rawZstdFrame } from "./raw-frame.ts";
-import { hasTool, pseudoRandom, run, runStatus } from "./test-tools.ts";
 import { compressZstd, decompressZstd } from "./zstd.ts";
 
 const zstd = hasTool("zstd");

@@ -2,13 +2,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { tempDir, toolsPresent, vectorFiles } from "../c1z/test-cli.ts";
+import { tempDir, toolsPresent, vectorFiles } from "../../test/support/c1z-tools.ts";
 
 const vector = vectorFiles().find((path) => path.endsWith("sync-in-progress.c1z"));
 const zstd = toolsPresent("zstd");
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const probe = resolve("src/storage/runtime-probe.ts");
+const probe = resolve("test/support/storage-runtime-probe.ts");
 
 const runtimes = [
   { name: "bun", bin: resolve("node_modules/.bin/bun"), args: [probe], sqlite: "bun:sqlite", zstd: "Bun.zstd" },

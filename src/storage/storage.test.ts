@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { tempDir, toolsPresent } from "../c1z/test-cli.ts";
+import { tempDir, toolsPresent } from "../../test/support/c1z-tools.ts";
 import { nativeEngine, sqliteEngine } from "./index.ts";
 
 const native = await nativeEngine();

@@ -3,10 +3,10 @@
  * imports pick, and a c1z round trip through them. Prints one JSON line.
  */
 import { nativeZstd } from "#zstd-native";
-import { createC1z, openC1z } from "../c1z/open.ts";
-import { decompressZstd } from "../compress/zstd.ts";
-import { user } from "../model/builders.ts";
-import { nativeEngine, sqlJsEngine } from "./index.ts";
+import { createC1z, openC1z } from "../../src/c1z/open.ts";
+import { decompressZstd } from "../../src/compress/zstd.ts";
+import { user } from "../../src/model/builders.ts";
+import { nativeEngine, sqlJsEngine } from "../../src/storage/index.ts";
 
 const vectorPath = process.argv[2] ?? "";
 const outPath = process.argv[3] ?? "";

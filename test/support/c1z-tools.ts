@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The Go-written vectors copied into the repository (test/fixtures/go/README.md). */
-export const VECTOR_DIR = fileURLToPath(new URL("../../test/fixtures/go", import.meta.url));
+export const VECTOR_DIR = fileURLToPath(new URL("../fixtures/go", import.meta.url));
 
 export function vectorFiles(): string[] {
   try {
