@@ -552,10 +552,12 @@ describe("options", () => {
     ]);
   });
 
-  it("skipGrants without targets is refused", async () => {
-    await expect(sync(buildOrg({ users: 1, groups: 1 }).plugin, { skipGrants: true })).rejects.toThrow(
-      /only valid together/,
-    );
+  it("skipGrants in a full sync keeps resources and entitlements but writes no grants (a service task's skip_grants)", async () => {
+    const { store, result } = await sync(buildOrg({ users: 2, groups: 2 }).plugin, { skipGrants: true });
+    expect(store.getSync(result.syncId)?.syncType).toBe("full");
+    expect(store.listResources({ syncId: result.syncId }).items.length).toBeGreaterThan(0);
+    expect(store.listEntitlements({ syncId: result.syncId }).items.length).toBeGreaterThan(0);
+    expect(store.listGrants({ syncId: result.syncId }).items).toEqual([]);
   });
 
   it("skipFullSync ends an empty full sync", async () => {

@@ -266,11 +266,6 @@ function syncTypeFor(options: SyncOptions): SyncType {
 }
 
 function validateOptions(options: SyncOptions): void {
-  if (options.skipGrants && !(options.targetResources && options.targetResources.length > 0)) {
-    throw new Error(
-      "skipGrants is only valid together with targetResources (Baton's --skip-grants needs --sync-resources)",
-    );
-  }
   if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < -1)) {
     throw new Error(`workers must be a positive integer, 0 or -1, not ${options.workers}`);
   }
