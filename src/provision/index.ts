@@ -10,6 +10,7 @@ import type { C1zReader } from "../c1z/store.ts";
 import { packAny } from "../model/annotations.ts";
 import {
   type Any,
+  type Entitlement,
   type Grant,
   GrantAlreadyExistsSchema,
   GrantAlreadyRevokedSchema,
@@ -59,7 +60,18 @@ export async function grantEntitlement(
 ): Promise<GrantResult> {
   const entitlement = loadEntitlement(reader, request.entitlementId);
   const principal = loadResource(reader, principalId(request.principalType, request.principalId), "principal");
-  const typeId = entitlement.resource!.id!.resourceType;
+  return grantResolved(target, entitlement, principal, options);
+}
+
+/** Grant with the objects already in hand (service mode's GrantTask carries them hydrated). */
+export async function grantResolved(
+  target: ProvisionTarget,
+  entitlement: Entitlement,
+  principal: Resource,
+  options: ProvisionOptions = {},
+): Promise<GrantResult> {
+  const typeId = entitlement.resource?.id?.resourceType;
+  if (!typeId) throw new ProvisionError("invalid-argument", "the entitlement names no resource");
   const definition = typeDefinition(target.plugin, typeId);
   if (!definition.grant) {
     throw new ProvisionError("unimplemented", `resource type ${typeId} does not have provisioner configured`);
@@ -88,8 +100,17 @@ export async function revokeGrant(
   request: { grantId: string },
   options: ProvisionOptions = {},
 ): Promise<RevokeResult> {
-  const grant = loadGrant(reader, request.grantId);
-  const typeId = grant.entitlement!.resource!.id!.resourceType;
+  return revokeResolved(target, loadGrant(reader, request.grantId), options);
+}
+
+/** Revoke with the grant already in hand (service mode's RevokeTask carries it hydrated). */
+export async function revokeResolved(
+  target: ProvisionTarget,
+  grant: Grant,
+  options: ProvisionOptions = {},
+): Promise<RevokeResult> {
+  const typeId = grant.entitlement?.resource?.id?.resourceType;
+  if (!typeId) throw new ProvisionError("invalid-argument", "the grant's entitlement names no resource");
   const definition = typeDefinition(target.plugin, typeId);
   if (!definition.revoke) {
     throw new ProvisionError("unimplemented", `resource type ${typeId} does not have provisioner configured`);
