@@ -15,6 +15,7 @@ import { mainHelp } from "./help.ts";
 import { INSPECT_COMMANDS, runInspectCommand } from "./inspect.ts";
 import { type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from "./io.ts";
 import { runPluginsCommand } from "./plugins-command.ts";
+import { runDiffCommand, runExportCommand } from "./review-commands.ts";
 import { runPluginCommand } from "./run-plugin.ts";
 import { type ConfigFile, loadConfigFile, pluginDirs } from "./settings.ts";
 
@@ -33,6 +34,8 @@ async function dispatch(argv: readonly string[], io: CliIO, redactor: Redactor):
   const configFile = loadConfigFile(argv, io);
   const [first = "--help", ...rest] = argv;
   if (first in INSPECT_COMMANDS) return runInspectCommand(first, rest, io, configFile);
+  if (first === "diff") return runDiffCommand(rest, io, configFile);
+  if (first === "export") return runExportCommand(rest, io, configFile);
   const registry = await loadPlugins(pluginDirs(argv, io, configFile));
   if (first === "--help" || first === "-h" || first === "help") {
     io.stdout(mainHelp(registry));

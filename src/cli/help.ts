@@ -79,6 +79,11 @@ export function mainHelp(registry: PluginRegistry): string {
     "Inspect a c1z (ours or Go's): baton-edge <command> -f sync.c1z [--output table|json]",
     "  resource-types, resources, entitlements, grants, principals, access, stats, syncs",
     "",
+    "Review access:",
+    "  baton-edge diff -f sync.c1z          the latest two full syncs (or --from A.c1z --to B.c1z)",
+    "  baton-edge export xlsx|csv --out f   Baton's export for upload",
+    "  baton-edge explorer -f sync.c1z      a web explorer on 127.0.0.1",
+    "",
     "Plugins:",
     ...registry.plugins.map((loaded) => `  ${loaded.name.padEnd(width)}${loaded.plugin.displayName}`),
     ...(registry.failures.length
