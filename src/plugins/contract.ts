@@ -180,6 +180,12 @@ export interface PluginDefinition<
   /** Releases what `connect` opened. */
   close?(client: Client): Promise<void> | void;
   resourceTypes: ResourceTypeDefinition<Client>[];
+  /**
+   * The ids of `resourceTypes` this connection syncs, when its config decides (a Go connector's
+   * ListResourceTypes may depend on config, e.g. baton-okta's custom roles only with
+   * --sync-custom-roles). Undefined syncs them all; capabilities always describe them all.
+   */
+  syncedResourceTypes?(client: Client): string[] | undefined;
   validate?(ctx: PluginContext<Client>): Promise<void>;
   metadata?: PluginMetadata;
   createAccount?(account: AccountInfo, ctx: PluginContext<Client>): Promise<CreateAccountOutcome>;

@@ -102,7 +102,14 @@ export function validatePluginDefinition(value: unknown): asserts value is AnyPl
       fail(`${where}`, "must implement both grant and revoke, or neither");
     }
   });
-  for (const method of ["close", "validate", "createAccount", "rotateCredentials", "deleteResource"]) {
+  for (const method of [
+    "close",
+    "validate",
+    "createAccount",
+    "rotateCredentials",
+    "deleteResource",
+    "syncedResourceTypes",
+  ]) {
     if (def[method] !== undefined && !isFunction(def[method])) fail(method, "must be a function");
   }
   const knownTypes = (field: string, ids: unknown) => {

@@ -155,7 +155,10 @@ function init(run: SyncRun, action: Action): void {
 }
 
 function listResourceTypes(run: SyncRun, action: Action): void {
-  const declared = run.plugin.resourceTypes.map((definition) => definition.resourceType);
+  const enabled = run.plugin.syncedResourceTypes?.(run.client);
+  const declared = run.plugin.resourceTypes
+    .map((definition) => definition.resourceType)
+    .filter((type) => enabled === undefined || enabled.includes(type.id));
   const valid = declared.filter(isValidResourceType);
   run.dropInvalid("resource types", action, declared.length - valid.length);
   const filter = run.options.resourceTypeIds;
