@@ -2,8 +2,8 @@
 import type { Server } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { LogLine } from "../src/http/log.ts";
 import type { AppEnv } from "../src/http/route.ts";
+import type { LogLine } from "../src/log/index.ts";
 import type { Clock } from "../src/sync/types.ts";
 
 export interface Transport {

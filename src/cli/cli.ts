@@ -4,11 +4,12 @@
  * exit 2; runtime failures exit 1.
  */
 import { C1zError } from "../c1z/errors.ts";
+import { createRedactor, type Redactor } from "../log/index.ts";
 import { ConfigError } from "../plugins/config.ts";
 import type { PluginRegistry } from "../plugins/contract.ts";
 import { PluginDefinitionError } from "../plugins/define.ts";
 import { loadPlugins } from "../plugins/loader.ts";
-import { createRedactor, environmentSecretValues, type Redactor } from "../plugins/secrets.ts";
+import { environmentSecretValues } from "../plugins/secrets.ts";
 import { ProvisionError } from "../provision/errors.ts";
 import { UsageError } from "./args.ts";
 import { mainHelp } from "./help.ts";

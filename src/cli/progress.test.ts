@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.ts";
+import { createLogger, textSink } from "../log/index.ts";
 import { progressLine } from "./progress.ts";
 
 const counts = (grants: number) => ({ resourceTypes: 5, resources: 38, entitlements: 16, grants });
@@ -10,10 +10,8 @@ describe("progress line", () => {
     const progress = progressLine((text) => out.push(text), 100);
     const log = createLogger({
       level: "info",
-      format: "console",
-      write: (line) => out.push(`${line}\n`),
-      beforeWrite: progress.clear,
-      now: () => new Date(0),
+      sink: textSink({ format: "console", write: (line) => out.push(`${line}\n`), beforeWrite: progress.clear }),
+      now: () => 0,
     });
     progress.onProgress({ type: "phase", phase: "list-grants", at: 0 });
     progress.onProgress({
@@ -58,9 +56,8 @@ describe("progress line", () => {
     const out: string[] = [];
     const log = createLogger({
       level: "warn",
-      format: "json",
-      write: (line) => out.push(line),
-      now: () => new Date(0),
+      sink: textSink({ format: "json", write: (line) => out.push(line) }),
+      now: () => 0,
     });
     log.info("hidden");
     log.warn("shown", { n: 1 });

@@ -7,6 +7,17 @@ import { openC1z } from "../c1z/index.ts";
 import { locationDestination } from "../jobs/destinations.ts";
 import { runConnectorSync } from "../jobs/pipeline.ts";
 import { c1zBytesSource } from "../jobs/stores.ts";
+import {
+  createLogger,
+  createRedactor,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+  type Redactor,
+  textSink,
+} from "../log/index.ts";
 import { resourceId } from "../model/builders.ts";
 import type { ResourceId } from "../model/types.ts";
 import { actionSchemas, invokeAction } from "../plugins/actions.ts";
@@ -21,9 +32,9 @@ import {
 } from "../plugins/config.ts";
 import { configSchemaJson } from "../plugins/config-schema.ts";
 import { connectPlugin } from "../plugins/connect.ts";
-import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import type { AnyPlugin } from "../plugins/contract.ts";
 import { configFields } from "../plugins/fields.ts";
-import { createRedactor, type Redactor, redactingLogger, secretValues } from "../plugins/secrets.ts";
+import { secretValues } from "../plugins/secrets.ts";
 import {
   createAccount,
   deleteResource,
@@ -38,13 +49,9 @@ import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
 import { pluginHelp } from "./help.ts";
 import { type CliIO, EXIT_OK } from "./io.ts";
-import { createLogger, type LogFormat, type LogLevel } from "./logger.ts";
 import { progressLine } from "./progress.ts";
 import type { ConfigFile } from "./settings.ts";
 import { fileStateStore, stateFilePath } from "./state-file.ts";
-
-const LOG_LEVELS = ["debug", "info", "warn", "error"];
-const LOG_FORMATS = ["json", "console"];
 
 function runFlagSpecs(plugin: AnyPlugin): { pluginFlags: FlagSpec[]; all: FlagSpec[] } {
   const pluginFlags = configFields(plugin.config).map(fieldFlag);
@@ -113,7 +120,7 @@ export async function runPluginCommand(
   const standardFields = RUN_FLAGS.filter((spec) => spec.name !== "help").map(flagField);
   const standard = resolveFieldValues(standardFields, sources);
   checkRelations(RUN_RELATIONS, standardFields, standard);
-  const oneOf = (name: string, allowed: string[]) => {
+  const oneOf = (name: string, allowed: readonly string[]) => {
     const value = pick(standard, name);
     if (value !== undefined && !allowed.includes(value)) {
       const field = standardFields.find((f) => f.name === name)!;
@@ -151,15 +158,11 @@ export async function runPluginCommand(
   redactor.add(secretValues(plugin, resolved.config));
 
   const progress = io.stderrIsTTY ? progressLine((text) => io.stderr(text)) : undefined;
-  const log = redactingLogger(
-    createLogger({
-      level,
-      format,
-      write: (line) => io.stderr(`${line}\n`),
-      beforeWrite: () => progress?.clear(),
-    }),
+  const log = createLogger({
+    level,
     redactor,
-  );
+    sink: textSink({ format, write: (line) => io.stderr(`${line}\n`), beforeWrite: () => progress?.clear() }),
+  });
   const file = pick(standard, "file") ?? "sync.c1z";
   redactor.add(inlineCredentialValues(file));
   const statePath = stateFilePath(file, plugin.name, io.cwd);

@@ -6,14 +6,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { consoleSink, createLogger, createRedactor, type LogSink } from "../log/index.ts";
 import type { PluginLoadFailure } from "../plugins/contract.ts";
-import { createRedactor, secretValues } from "../plugins/secrets.ts";
+import { secretValues } from "../plugins/secrets.ts";
 import { systemClock } from "../sync/clock.ts";
 import type { Clock } from "../sync/types.ts";
 import { type AuthSettings, checkAuthSettings, createVerifier, type Verifier } from "./auth/jwt.ts";
 import { createAuthenticator } from "./auth/middleware.ts";
 import { createIdempotency } from "./idempotency.ts";
-import { consoleSink, type LogSink, makeLogger } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { HttpProblem, problemBody, problemResponse } from "./problem.ts";
 import { type AnyRoute, type AppEnv, mountRoute } from "./route.ts";
@@ -76,23 +76,27 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
   if (!options.auth) throw new Error("createApp: auth settings are required (use { mode: 'off' } to turn auth off)");
   checkAuthSettings(options.auth);
   const clock = options.clock ?? systemClock;
-  const sink = options.log ?? consoleSink;
   const connectors = new Map<string, ConnectorEntry>();
   for (const entry of options.connectors) {
     if (connectors.has(entry.name)) throw new Error(`createApp: two connectors are named ${entry.name}`);
     connectors.set(entry.name, entry);
   }
-  const redactor = createRedactor([
-    ...options.connectors.flatMap((entry) => secretValues(entry.plugin, entry.config)),
-    ...(options.auth.mode === "jwt" && options.auth.hsSecret ? [options.auth.hsSecret] : []),
-  ]);
+  const log = createLogger({
+    sink: options.log ?? consoleSink,
+    now: clock.now,
+    redactor: createRedactor([
+      ...options.connectors.flatMap((entry) => secretValues(entry.plugin, entry.config)),
+      ...(options.auth.mode === "jwt" && options.auth.hsSecret ? [options.auth.hsSecret] : []),
+    ]),
+  });
+  const { redactor } = log;
   const state = options.state ?? createMemoryStateStore();
 
   let verifier: Promise<Verifier> | undefined;
   if (options.auth.mode === "jwt") {
     verifier = createVerifier(options.auth, { now: clock.now, fetch: options.fetch });
   } else {
-    makeLogger(sink, redactor, clock.now).warn("auth is OFF: every request is trusted; serve on loopback only");
+    log.warn("auth is OFF: every request is trusted; serve on loopback only");
   }
 
   const snapshots = new Snapshots(state, { checkLatest: options.syncs !== undefined });
@@ -107,8 +111,7 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
         {
           state,
           clock,
-          sink,
-          redactor,
+          log,
           keepC1z: options.keepC1z,
           checkpointSaveIntervalMs: options.checkpointSaveIntervalMs,
           onSucceeded: (name) => snapshots.invalidate(name),
@@ -119,15 +122,15 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
     idempotency: createIdempotency(state, clock.now, { ttlMs: options.idempotencyTtlMs, storable: storableReply }),
     auth: createAuthenticator(options.auth, verifier),
     redactor,
-    sink,
+    log,
     clock,
   };
 
   const app = new Hono<AppEnv>();
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(async (c, next) => {
-    const log = makeLogger(sink, redactor, clock.now, { requestId: c.get("requestId") });
-    c.set("log", log);
+    const requestLog = log.child({ requestId: c.get("requestId") });
+    c.set("log", requestLog);
     const started = clock.now();
     await next();
     // Responses built outside c.json (problems, files, pages) get the same headers.
@@ -135,7 +138,7 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
     for (const [name, value] of Object.entries(headers)) {
       if (!c.res.headers.has(name)) c.res.headers.set(name, value);
     }
-    log.info("request", {
+    requestLog.info("request", {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,

@@ -1,10 +1,9 @@
 /** What every route handler can reach: connectors, state, syncs, auth, logging. */
+import type { RedactingLogger, Redactor } from "../log/index.ts";
 import type { AnyPlugin, PluginLoadFailure } from "../plugins/contract.ts";
-import type { Redactor } from "../plugins/secrets.ts";
 import type { Clock } from "../sync/types.ts";
 import type { Authenticator } from "./auth/middleware.ts";
 import type { Idempotency } from "./idempotency.ts";
-import type { LogSink } from "./log.ts";
 import { notFound } from "./problem.ts";
 import type { Snapshots } from "./snapshots.ts";
 import type { SyncStateStore } from "./state/store.ts";
@@ -31,7 +30,8 @@ export interface AppServices {
   idempotency: Idempotency;
   auth: Authenticator;
   redactor: Redactor;
-  sink: LogSink;
+  /** The app's root logger; requests and syncs log through children of it. */
+  log: RedactingLogger;
   clock: Clock;
 }
 

@@ -8,15 +8,11 @@
  * and the unfinished c1z (its `sync_token` says where to resume) goes to the
  * `CheckpointSink`, the seam for continuing it in a later invocation.
  */
+
+import { createRedactor, type Logger, type Redactor, redactingLogger } from "../log/index.ts";
 import { resolveConfig } from "../plugins/config.ts";
-import type { AnyPlugin, Logger } from "../plugins/contract.ts";
-import {
-  createRedactor,
-  environmentSecretValues,
-  type Redactor,
-  redactingLogger,
-  secretValues,
-} from "../plugins/secrets.ts";
+import type { AnyPlugin } from "../plugins/contract.ts";
+import { environmentSecretValues, secretValues } from "../plugins/secrets.ts";
 import { expandKeyTemplate, inlineCredentialValues, parseDestination } from "../upload/index.ts";
 import { checkpointsIn, type CheckpointSink as SyncCheckpointSink } from "./checkpoints.ts";
 import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.ts";

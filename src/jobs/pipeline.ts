@@ -10,8 +10,8 @@
  * destination keeps its last good c1z).
  */
 import type { C1zWriter } from "../c1z/store.ts";
-import { type ConnectedPlugin, connectPlugin, silentLogger } from "../plugins/connect.ts";
-import type { Logger } from "../plugins/contract.ts";
+import { type Logger, silentLogger } from "../log/index.ts";
+import { type ConnectedPlugin, connectPlugin } from "../plugins/connect.ts";
 import { systemClock } from "../sync/clock.ts";
 import { runSync } from "../sync/engine.ts";
 import { SyncNotCompleteError } from "../sync/errors.ts";

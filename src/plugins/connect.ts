@@ -1,15 +1,9 @@
 /**
  * Turns a plugin and its resolved config into the context every call receives.
  */
+import { silentLogger } from "../log/logger.ts";
 import { retryingFetch } from "../sync/fetch.ts";
 import type { AnyPlugin, ConnectContext, Logger, PluginContext, PluginStateStore } from "./contract.ts";
-
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
 
 export interface ConnectOptions {
   log?: Logger;

@@ -6,6 +6,7 @@
  * and capabilities are derived from what is present (see capabilities.ts).
  */
 import type * as v from "valibot";
+import type { Logger } from "../log/types.ts";
 import type { Any, Entitlement, Grant, Resource, ResourceId, ResourceType } from "../model/types.ts";
 
 /** Metadata attached to a config field with `v.metadata(...)`. */
@@ -28,12 +29,7 @@ export type ConfigRelation =
   | { kind: "mutuallyExclusive"; fields: string[] }
   | { kind: "atLeastOne"; fields: string[] };
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type { Logger };
 
 /** What every plugin call receives. */
 /**

@@ -8,8 +8,8 @@ import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/route.ts";
 import { cronRedactor, runScheduledSyncs, stringEnv } from "../jobs/cron.ts";
 import { locationCheckpoints } from "../jobs/location-checkpoints.ts";
-import type { AnyPlugin, Logger, PluginRegistry } from "../plugins/contract.ts";
-import { redactingLogger } from "../plugins/secrets.ts";
+import { consoleSink, createLogger } from "../log/index.ts";
+import type { AnyPlugin, PluginRegistry } from "../plugins/contract.ts";
 import { staticRegistry } from "../plugins/static-registry.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
 
@@ -46,12 +46,7 @@ async function appFor(env: EnvLike): Promise<Hono<AppEnv>> {
   return app;
 }
 
-const log: Logger = {
-  debug: (msg, fields) => console.debug(JSON.stringify({ level: "debug", msg, ...fields })),
-  info: (msg, fields) => console.log(JSON.stringify({ level: "info", msg, ...fields })),
-  warn: (msg, fields) => console.warn(JSON.stringify({ level: "warn", msg, ...fields })),
-  error: (msg, fields) => console.error(JSON.stringify({ level: "error", msg, ...fields })),
-};
+const log = createLogger({ sink: consoleSink });
 
 export default {
   async fetch(request: Request, env: EnvLike, ctx: ExecutionContextLike): Promise<Response> {
@@ -86,7 +81,7 @@ export default {
   async scheduled(controller: ScheduledControllerLike, env: EnvLike, ctx: ExecutionContextLike): Promise<void> {
     // One redactor for the run: cron adds each plugin's secret config as it resolves it.
     const redactor = cronRedactor(env);
-    const cronLog = redactingLogger(log, redactor);
+    const cronLog = createLogger({ sink: consoleSink, redactor });
     const run = (async () => {
       const loaded = await plugins();
       const byName = new Map<string, AnyPlugin>(loaded.plugins.map((p) => [p.name, p.plugin]));

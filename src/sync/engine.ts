@@ -5,6 +5,7 @@
  * `v1_sync_runs.sync_token`, and ends it.
  */
 import type { C1zWriter, SyncType } from "../c1z/store.ts";
+import { silentLogger } from "../log/logger.ts";
 import type { ResourceType } from "../model/types.ts";
 import type { AnyPlugin, Logger, PluginContext, ResourceTypeDefinition } from "../plugins/contract.ts";
 import { withOutputValidation } from "../plugins/validated.ts";
@@ -32,8 +33,6 @@ const MAX_BATCH = 100;
 /** Go: warnings fail the sync past 10 and past 10 % of completed actions. */
 const WARNING_FLOOR = 10;
 const WARNING_RATIO = 0.1;
-
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Everything one run shares: options, state, counters. Phases read and write it. */
 export class SyncRun {

@@ -12,12 +12,11 @@
 import { checkpointsIn } from "../../jobs/checkpoints.ts";
 import { runConnectorSync } from "../../jobs/pipeline.ts";
 import { c1zBytesSource } from "../../jobs/stores.ts";
+import type { RedactingLogger } from "../../log/index.ts";
 import { resourceId } from "../../model/builders.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
-import type { Redactor } from "../../plugins/secrets.ts";
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from "../../sync/engine.ts";
 import type { Clock, ProgressEvent } from "../../sync/types.ts";
-import { type LogSink, makeLogger } from "../log.ts";
 import type { ConnectorEntry } from "../services.ts";
 import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
 
@@ -40,8 +39,8 @@ interface RunningSync {
 export interface SyncManagerOptions {
   state: SyncStateStore;
   clock: Clock;
-  sink: LogSink;
-  redactor: Redactor;
+  /** Scrubs what a sync logs, records and streams; each sync logs through a child of it. */
+  log: RedactingLogger;
   /** c1z files kept per connector; each already holds the previous syncs Baton keeps. */
   keepC1z?: number;
   /** Called when a sync succeeded, so readers of "the latest sync" move on. */
@@ -260,13 +259,13 @@ export class SyncManager {
         break;
       case "warning": {
         // The streamed event and the kept copy are the same redacted text.
-        const message = this.options.redactor.redact(event.message);
+        const message = this.options.log.redactor.redact(event.message);
         data.message = message;
         if (record.warnings.length < MAX_WARNINGS_KEPT) record.warnings.push(message);
         break;
       }
       case "retry":
-        data.reason = this.options.redactor.redact(event.reason);
+        data.reason = this.options.log.redactor.redact(event.reason);
         break;
     }
     this.emit(run, type, { ...data, at });
@@ -290,12 +289,9 @@ export class SyncManager {
     checkpoint?: Uint8Array,
   ): Promise<void> {
     const { record } = run;
-    const { clock, redactor, state } = this.options;
-    const log = makeLogger(this.options.sink, redactor, clock.now, {
-      requestId,
-      syncId: record.id,
-      connector: entry.name,
-    });
+    const { clock, state } = this.options;
+    const { redactor } = this.options.log;
+    const log = this.options.log.child({ requestId, syncId: record.id, connector: entry.name });
     const key: SyncKey = { connector: entry.name, id: record.id };
     const checkpoints = state.checkpoints;
     const resumedFrom = checkpoint && record.startedAt ? Date.parse(record.startedAt) : undefined;
