@@ -1,22 +1,12 @@
 /**
- * Okta groups: one `member` entitlement each (grantable to users), member grants, and
- * the admin roles assigned to the group (grants on the role's `assigned` entitlement to
- * the group, expandable to its members, as baton-okta emits them).
+ * Okta groups: one `member` entitlement each (grantable to users) and member grants.
+ * The admin roles a group holds are granted from the role side (roles.ts).
  */
 import { create } from "@bufbuild/protobuf";
-import type { Grant, Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
+import type { Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { EntitlementImmutableSchema, entitlement, grant, group, packAny, resourceId } from "../../src/plugins/sdk.ts";
 import { enc, OktaApiError, query } from "./client.ts";
-import {
-  decodeToken,
-  encodeToken,
-  type OktaConnection,
-  type OktaGroup,
-  type OktaRoleAssignment,
-  type OktaUser,
-  types,
-} from "./model.ts";
-import { assignedRole } from "./roles.ts";
+import { type OktaConnection, type OktaGroup, type OktaUser, types } from "./model.ts";
 import { include } from "./users.ts";
 
 const SOURCE_TYPES: Record<string, string> = { BUILT_IN: "built_in", APP_GROUP: "app_imported", OKTA_GROUP: "native" };
@@ -40,7 +30,7 @@ export function groupResource(g: OktaGroup): Resource {
   });
 }
 
-function usersCount(resource: Resource): number | undefined {
+export function usersCount(resource: Resource): number | undefined {
   const value = (resource.profile as Record<string, unknown> | undefined)?.users_count;
   return typeof value === "number" ? value : undefined;
 }
@@ -85,38 +75,15 @@ export const groups: ResourceTypeDefinition<OktaConnection> = {
   async grants(g, ctx) {
     const conn = ctx.client;
     const groupId = g.id?.resource as string;
-    const token = decodeToken(ctx.pageToken) ?? { phase: "users", next: "" };
-    const count = usersCount(g);
-    if (token.phase === "users") {
-      if (count === 0) return { items: [], nextPageToken: encodeToken("roles", "") };
-      const page = await conn.client.list<OktaUser>(
-        token.next || `/api/v1/groups/${enc(groupId)}/users${query({ limit: 1000 })}`,
-      );
-      const items = page.items
-        .filter((u) => include(conn, u))
-        .map((u) => grant(g, "member", resourceId(types.user.id, u.id)));
-      return { items, nextPageToken: page.next ? encodeToken("users", page.next) : encodeToken("roles", "") };
-    }
-    let roles: OktaRoleAssignment[];
-    try {
-      roles = await conn.client.call<OktaRoleAssignment[]>("GET", `/api/v1/groups/${enc(groupId)}/roles`);
-    } catch (error) {
-      // Reading a group's roles needs a super admin; baton-okta skips them on E0000006.
-      if (error instanceof OktaApiError && error.errorCode === "E0000006") return { items: [] };
-      throw error;
-    }
-    const items: Grant[] = [];
-    for (const role of roles ?? []) {
-      if (role.status === "INACTIVE" || role.assignmentType !== "GROUP") continue;
-      if (role.type === "CUSTOM" && !conn.config.syncCustomRoles) continue;
-      items.push(
-        grant(assignedRole(role), "assigned", resourceId(types.group.id, groupId), {
-          // Members hold the role through the group; nothing to expand from an empty group.
-          expandable: count === 0 ? undefined : { entitlementIds: [`group:${groupId}:member`], shallow: true },
-        }),
-      );
-    }
-    return { items };
+    // Okta's usersCount (expand=stats) spares the call for an empty group.
+    if (usersCount(g) === 0) return { items: [] };
+    const page = await conn.client.list<OktaUser>(
+      ctx.pageToken || `/api/v1/groups/${enc(groupId)}/users${query({ limit: 1000 })}`,
+    );
+    return {
+      items: page.items.filter((u) => include(conn, u)).map((u) => grant(g, "member", resourceId(types.user.id, u.id))),
+      nextPageToken: page.next,
+    };
   },
   async get(id, _parent, ctx) {
     try {

@@ -40,6 +40,7 @@ export default definePlugin({
       config,
       emailDomains: config.filterEmailDomains.map((d) => d.trim().toLowerCase()).filter(Boolean),
       userRoles: new Map(),
+      groupRoles: new Map(),
       included: new Map(),
     };
   },

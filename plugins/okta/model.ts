@@ -64,6 +64,8 @@ export interface OktaConnection {
   emailDomains: string[];
   /** Per sync: user id → the role keys (type, or custom role id) assigned directly. */
   userRoles: Map<string, Set<string>>;
+  /** Per sync: group id → its active GROUP role assignments (read once, shared by every role). */
+  groupRoles: Map<string, OktaRoleAssignment[]>;
   /** Per sync: user id → included by the email-domain filter. */
   included: Map<string, boolean>;
 }

@@ -2,12 +2,20 @@
  * Admin roles: the ten standard Okta roles (ids are the role types), and, with
  * --sync-custom-roles, the org's custom roles (ids are the custom role ids). Each has
  * an `assigned` entitlement; user holders come from the users-with-role-assignments
- * list and each holder's own assignments, group holders from the groups (groups.ts).
+ * list and each holder's own assignments, group holders from each group's assignments.
  */
 import type { Grant, Resource, ResourceType, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { entitlement, grant, resourceId, role } from "../../src/plugins/sdk.ts";
 import { enc, isNotFound, OktaApiError, query } from "./client.ts";
-import { type OktaConnection, type OktaRoleAssignment, roleKey, types } from "./model.ts";
+import {
+  decodeToken,
+  encodeToken,
+  type OktaConnection,
+  type OktaGroup,
+  type OktaRoleAssignment,
+  roleKey,
+  types,
+} from "./model.ts";
 import { includedById } from "./users.ts";
 
 /** Okta's standard role types and labels, in baton-okta's order. */
@@ -36,16 +44,6 @@ export function standardRole(type: string): Resource | undefined {
   return found ? roleResource(types.role, found[0], found[1], found[0]) : undefined;
 }
 
-/** The role resource an assignment points at: a standard role by type, a custom role by id. */
-export function assignedRole(assignment: OktaRoleAssignment): Resource {
-  if (assignment.type === "CUSTOM") {
-    return roleResource(types.customRole, roleKey(assignment), assignment.label ?? "", "", roleKey(assignment));
-  }
-  return (
-    standardRole(assignment.type) ?? roleResource(types.role, assignment.type, assignment.label ?? "", assignment.type)
-  );
-}
-
 function assignedEntitlement(r: Resource) {
   return entitlement(r, "assigned", {
     grantableTo: [types.user, types.group],
@@ -69,20 +67,61 @@ async function userRoleKeys(conn: OktaConnection, userId: string): Promise<Set<s
   return keys;
 }
 
-/** One page of the org's role holders, and the grants of `r` among them. */
-async function roleGrants(r: Resource, conn: OktaConnection, pageToken: string) {
-  const page = await conn.client.listUnder<{ id: string }>(
-    pageToken || `/api/v1/iam/assignees/users${query({ limit: 1000 })}`,
-    "value",
-  );
-  const items: Grant[] = [];
-  for (const holder of page.items) {
-    if (!(await includedById(conn, holder.id))) continue;
-    if ((await userRoleKeys(conn, holder.id)).has(r.id?.resource as string)) {
-      items.push(grant(r, "assigned", resourceId(types.user.id, holder.id)));
-    }
+/** A group's active GROUP role assignments, read once per sync (reading them needs a super admin). */
+async function groupRoleAssignments(conn: OktaConnection, groupId: string): Promise<OktaRoleAssignment[]> {
+  const cached = conn.groupRoles.get(groupId);
+  if (cached) return cached;
+  let assignments: OktaRoleAssignment[] = [];
+  try {
+    assignments = (await conn.client.call<OktaRoleAssignment[]>("GET", `/api/v1/groups/${enc(groupId)}/roles`)) ?? [];
+  } catch (error) {
+    // baton-okta skips a group whose roles it may not read (E0000006).
+    if (!(error instanceof OktaApiError && error.errorCode === "E0000006")) throw error;
   }
-  return { items, nextPageToken: page.next };
+  const kept = assignments.filter(
+    (a) =>
+      a.status !== "INACTIVE" && a.assignmentType === "GROUP" && (a.type !== "CUSTOM" || conn.config.syncCustomRoles),
+  );
+  conn.groupRoles.set(groupId, kept);
+  return kept;
+}
+
+/**
+ * Grants of role `r`, a page at a time: first its user holders (the org's
+ * users-with-role-assignments list, then each holder's own assignments), then the groups
+ * holding it, whose grants expand to their members (none from an empty group).
+ */
+async function roleGrants(r: Resource, conn: OktaConnection, pageToken: string) {
+  const key = r.id?.resource as string;
+  const token = decodeToken(pageToken) ?? { phase: "users", next: "" };
+  const items: Grant[] = [];
+  if (token.phase === "users") {
+    const page = await conn.client.listUnder<{ id: string }>(
+      token.next || `/api/v1/iam/assignees/users${query({ limit: 1000 })}`,
+      "value",
+    );
+    for (const holder of page.items) {
+      if (!(await includedById(conn, holder.id))) continue;
+      if ((await userRoleKeys(conn, holder.id)).has(key)) {
+        items.push(grant(r, "assigned", resourceId(types.user.id, holder.id)));
+      }
+    }
+    return { items, nextPageToken: encodeToken(page.next ? "users" : "groups", page.next) };
+  }
+  const page = await conn.client.list<OktaGroup>(
+    token.next || `/api/v1/groups${query({ limit: 1000, expand: "stats" })}`,
+  );
+  for (const g of page.items) {
+    if (conn.config.skipAppGroups && g.type === "APP_GROUP") continue;
+    if (!(await groupRoleAssignments(conn, g.id)).some((a) => roleKey(a) === key)) continue;
+    const empty = g._embedded?.stats?.usersCount === 0;
+    items.push(
+      grant(r, "assigned", resourceId(types.group.id, g.id), {
+        expandable: empty ? undefined : { entitlementIds: [`group:${g.id}:member`], shallow: true },
+      }),
+    );
+  }
+  return { items, nextPageToken: page.next ? encodeToken("groups", page.next) : "" };
 }
 
 function principalPath(principal: { resourceType?: string; resource?: string } | undefined): string {

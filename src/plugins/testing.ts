@@ -18,6 +18,7 @@ import {
   type Resource,
   ResourceIdSchema,
 } from "../model/types.ts";
+import { retryingFetch } from "../sync/fetch.ts";
 import { runSync } from "../sync/index.ts";
 import { connectPlugin, memoryStateStore } from "./connect.ts";
 import type { AnyPlugin, Page, PluginStateStore, ResourceTypeDefinition, SyncCallContext } from "./contract.ts";
@@ -43,6 +44,8 @@ export interface TestPluginOptions {
   provisioning?: boolean;
   /** Set false to skip the full sync through the real engine into an in-memory c1z. Default true. */
   sync?: boolean;
+  /** The fetch the plugin's calls go through (wrapped as hosts wrap it), e.g. one trusting a test CA. */
+  fetch?: typeof fetch;
 }
 
 export interface ConformanceCheck {
@@ -109,6 +112,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
   pass("config");
   const connected = await connectPlugin(plugin, parsed.output as Record<string, unknown>, {
     state: options.state ?? memoryStateStore(),
+    fetch: options.fetch ? retryingFetch({ fetch: options.fetch }) : undefined,
   });
   const maxPages = options.maxPages ?? 1000;
   const maxPerType = options.maxResourcesPerType ?? 25;
@@ -117,7 +121,12 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
     syncId: "conformance",
     pageToken,
   });
-  const typeIds = new Set(plugin.resourceTypes.map((rt) => rt.resourceType.id));
+  // Only the types this config syncs, as the engine does (syncedResourceTypes).
+  const synced = plugin.syncedResourceTypes?.(connected.client);
+  const scoped: AnyPlugin = synced
+    ? { ...plugin, resourceTypes: plugin.resourceTypes.filter((rt) => synced.includes(rt.resourceType.id)) }
+    : plugin;
+  const typeIds = new Set(scoped.resourceTypes.map((rt) => rt.resourceType.id));
 
   /** Pages a listing to the end, checking the page shape, the token loop guard and duplicate ids. */
   async function pageAll<T>(
@@ -153,7 +162,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
   const entitlementsSeen: Entitlement[] = [];
   try {
     // Resources: top level for every type, then under every parent that announces children.
-    for (const definition of plugin.resourceTypes) {
+    for (const definition of scoped.resourceTypes) {
       const rt = definition.resourceType;
       await attempt(`list ${rt.id}`, async () => {
         const resources = await pageAll(
@@ -176,7 +185,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
         const once = `${childId}|${resourceExternalId(parent.id!)}`;
         if (scheduled.has(once)) continue;
         scheduled.add(once);
-        const definition = plugin.resourceTypes.find((rt) => rt.resourceType.id === childId);
+        const definition = scoped.resourceTypes.find((rt) => rt.resourceType.id === childId);
         const label = `list ${childId} under ${resourceExternalId(parent.id!)}`;
         if (!definition) {
           fail(label, `ChildResourceType names undeclared resource type "${childId}"`);
@@ -206,7 +215,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
     }
     report.counts.resources = [...resourcesByType.values()].reduce((n, list) => n + list.length, 0);
 
-    for (const definition of plugin.resourceTypes) {
+    for (const definition of scoped.resourceTypes) {
       const rt = definition.resourceType.id;
       const resources = (resourcesByType.get(rt) ?? []).slice(0, maxPerType);
       if (definition.staticEntitlements) {
@@ -267,7 +276,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
     report.counts.entitlements = entitlementsSeen.length;
     report.counts.grants = grantsSeen.length;
 
-    for (const definition of plugin.resourceTypes) {
+    for (const definition of scoped.resourceTypes) {
       if (!definition.get) continue;
       const get = definition.get.bind(definition);
       const rt = definition.resourceType;
@@ -309,7 +318,7 @@ export async function testPlugin(plugin: AnyPlugin, options: TestPluginOptions =
     }
 
     if (options.provisioning !== false) {
-      await checkProvisioning(plugin, connected.ctx, resourcesByType, entitlementsSeen, grantsSeen, attempt, fail);
+      await checkProvisioning(scoped, connected.ctx, resourcesByType, entitlementsSeen, grantsSeen, attempt, fail);
     }
   } finally {
     await connected.close();
