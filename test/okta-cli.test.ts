@@ -56,7 +56,15 @@ describe("baton-edge okta through the CLI", () => {
       [`role:${role}:assigned`, user.id, "user"],
     ];
     for (const [entitlement, principal, type] of grants) {
-      const args = ["--provisioning", "--grant-entitlement", entitlement, "--grant-principal", principal, "--grant-principal-type", type];
+      const args = [
+        "--provisioning",
+        "--grant-entitlement",
+        entitlement,
+        "--grant-principal",
+        principal,
+        "--grant-principal-type",
+        type,
+      ];
       const done = await cli(args);
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr + done.stdout).toContain("grant created");
@@ -196,7 +204,10 @@ describe.skipIf(!hasMoto)("the seed's sync.sh with baton-edge okta and BATON_FIL
       region: "us-west-2",
       endpoint: moto.endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: testCredentials.AWS_ACCESS_KEY_ID, secretAccessKey: testCredentials.AWS_SECRET_ACCESS_KEY },
+      credentials: {
+        accessKeyId: testCredentials.AWS_ACCESS_KEY_ID,
+        secretAccessKey: testCredentials.AWS_SECRET_ACCESS_KEY,
+      },
     });
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "baton-sync.c1z" }));
     const bytes = await object.Body?.transformToByteArray();
