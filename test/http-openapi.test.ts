@@ -65,7 +65,8 @@ describe("the OpenAPI document", () => {
   it("documents exactly the routes the app registered", () => {
     const registered = new Set(
       app.routes
-        .filter((r) => r.method !== "ALL")
+        // The web explorer (HTML pages under /ui) is not part of the API.
+        .filter((r) => r.method !== "ALL" && r.path !== "/ui" && !r.path.startsWith("/ui/"))
         .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")}`),
     );
     const documented = new Set(
@@ -93,6 +94,9 @@ describe("the OpenAPI document", () => {
       "get /v1/connectors/{name}/entitlements",
       "get /v1/connectors/{name}/grants",
       "get /v1/connectors/{name}/access",
+      "get /v1/connectors/{name}/diff",
+      "get /v1/connectors/{name}/syncs/{id}/export.xlsx",
+      "get /v1/connectors/{name}/syncs/{id}/export.csv",
       "get /openapi.json",
       "get /docs",
     ]) {
@@ -178,6 +182,24 @@ describe("the OpenAPI document", () => {
     await check(missing, "get", await app.request(missing), "/v1/connectors/{name}/syncs/{id}");
     const docs = await app.request("/docs");
     await check("/docs", "get", docs);
+
+    const diffTemplate = "/v1/connectors/{name}/diff";
+    await check("/v1/connectors/demo/diff", "get", await app.request("/v1/connectors/demo/diff"), diffTemplate);
+    const second = await app.request("/v1/connectors/demo/syncs", json({}));
+    const next = ((await second.json()) as { location: string }).location;
+    parseSse(await (await app.request(`${next}/events`)).text());
+    await check("/v1/connectors/demo/diff", "get", await app.request("/v1/connectors/demo/diff"), diffTemplate);
+    const badToken = "/v1/connectors/demo/diff?pageToken=zz";
+    await check(badToken, "get", await app.request(badToken), diffTemplate);
+    for (const format of ["xlsx", "csv"]) {
+      const path = `${location}/export.${format}`;
+      const response = await app.request(path);
+      expect(response.headers.get("content-disposition")).toMatch(
+        new RegExp(`^attachment; filename="demo-${id}\\.${format}"`),
+      );
+      await check(path, "get", response, `/v1/connectors/{name}/syncs/{id}/export.${format}`);
+      await response.arrayBuffer();
+    }
   });
 
   it("the docs page lists every documented operation", async () => {

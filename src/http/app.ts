@@ -16,10 +16,12 @@ import { createAuthenticator } from "./auth/middleware.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { openApiDocument } from "./openapi.ts";
 import { HttpProblem, problemBody, problemResponse } from "./problem.ts";
+import { httpReviewSource } from "./review-source.ts";
 import { type AnyRoute, type AppEnv, mountRoute } from "./route.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { provisionRoutes, storableReply } from "./routes/provision.ts";
 import { readRoutes } from "./routes/reads.ts";
+import { reviewRoutes } from "./routes/review.ts";
 import { syncRoutes } from "./routes/syncs.ts";
 import { type AppServices, type ConnectorEntry, connectorLookup } from "./services.ts";
 import { Snapshots } from "./snapshots.ts";
@@ -160,6 +162,7 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
     ...syncRoutes(services),
     ...readRoutes(services),
     ...provisionRoutes(services),
+    ...reviewRoutes(httpReviewSource(services)),
   ];
   document = openApiDocument(routes, { title: "baton-edge", version: options.version ?? "0.1.0" });
   for (const spec of routes) mountRoute(app, spec, services);

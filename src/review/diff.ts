@@ -188,3 +188,75 @@ export function* diffJsonChunks(from: DiffSide, to: DiffSide): Generator<string>
   }
   yield "}";
 }
+
+/** Where a page of a diff starts: a section and the last external id already shown. */
+export interface DiffCursor {
+  section: DiffSection;
+  after: string;
+}
+
+/**
+ * One page of changes in section order (resources, entitlements, grants), each
+ * section in external-id order; `next` continues after the last one shown.
+ */
+export function diffPage(
+  from: DiffSide,
+  to: DiffSide,
+  cursor: DiffCursor | undefined,
+  pageSize: number,
+  sections: readonly DiffSection[] = DIFF_SECTIONS,
+): { changes: Change[]; next: DiffCursor | null } {
+  const changes: Change[] = [];
+  let start = cursor ? sections.indexOf(cursor.section) : 0;
+  if (start < 0) start = 0;
+  for (let s = start; s < sections.length; s++) {
+    const section = sections[s];
+    const after = cursor && s === start ? cursor.after : "";
+    for (const change of diffChanges(from, to, section, { after })) {
+      if (changes.length === pageSize) {
+        const last = changes[changes.length - 1];
+        return { changes, next: { section: last.section, after: last.externalId } };
+      }
+      changes.push(change);
+    }
+  }
+  return { changes, next: null };
+}
+
+/** Changes grouped as Baton's C1ZDiffOutput groups them, objects as protojson. */
+export function bucketed(changes: readonly Change[]): Record<DiffSection, Partial<Record<ChangeKind, JsonValue[]>>> {
+  const out: Record<DiffSection, Partial<Record<ChangeKind, JsonValue[]>>> = {
+    resources: {},
+    entitlements: {},
+    grants: {},
+  };
+  for (const change of changes) {
+    const bucket = out[change.section];
+    bucket[change.kind] ??= [];
+    bucket[change.kind]?.push(changeJson(change));
+  }
+  return out;
+}
+
+export function encodeCursor(cursor: DiffCursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([cursor.section, cursor.after]));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Undefined when the token is not one `encodeCursor` made. */
+export function decodeCursor(token: string): DiffCursor | undefined {
+  try {
+    const binary = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
+    const parsed = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+    ) as unknown;
+    if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+    const [section, after] = parsed as unknown[];
+    if (!DIFF_SECTIONS.includes(section as DiffSection) || typeof after !== "string") return undefined;
+    return { section: section as DiffSection, after };
+  } catch {
+    return undefined;
+  }
+}
