@@ -14,15 +14,35 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = dirname(createRequire(import.meta.url).resolve("sql.js/dist/sql-wasm-debug.js"));
 const anchor = "  Module['stackSave'] = stackSave;";
 
+/** `from` must occur exactly once in `source`. */
+function replaceOnce(source, file, from, to) {
+  if (source.split(from).length !== 2) {
+    throw new Error(`sql.js ${file}: "${from.slice(0, 60)}" moved; update scripts/gen-sqljs-paged.mjs`);
+  }
+  return source.replace(from, to);
+}
+
+// workerd (nodejs_compat) has a `process` with versions.node: the browser flavor's debug checks
+// would take it for Node and refuse to run, so they look at no process there.
+const notNode = [
+  [`if (typeof process !== 'undefined' && !process.versions?.bun && typeof Deno === "undefined") {`, "if (false) {"],
+  [
+    "var ENVIRONMENT_IS_NODE = globalThis.process?.versions?.node && globalThis.process?.type != 'renderer';",
+    "var ENVIRONMENT_IS_NODE = false;",
+  ],
+];
+
 for (const [flavor, file] of [
   ["node", "sql-wasm-debug.js"],
   ["browser", "sql-wasm-browser-debug.js"],
 ]) {
-  const source = readFileSync(join(dist, file), "utf8");
-  if (source.split(anchor).length !== 2 || !source.includes("  var FS = {")) {
-    throw new Error(`sql.js ${file}: the runtime-exports anchor moved; update scripts/gen-sqljs-paged.mjs`);
-  }
-  const patched = source.replace(
+  let source = readFileSync(join(dist, file), "utf8");
+  if (!source.includes("  var FS = {"))
+    throw new Error(`sql.js ${file}: no FS object; update scripts/gen-sqljs-paged.mjs`);
+  if (flavor === "browser") for (const [from, to] of notNode) source = replaceOnce(source, file, from, to);
+  const patched = replaceOnce(
+    source,
+    file,
     anchor,
     `  Module['FS'] = FS; // added by scripts/gen-sqljs-paged.mjs\n  Module['heapBytes'] = () => HEAP8.buffer.byteLength; // added too\n${anchor}`,
   );

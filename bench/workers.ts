@@ -1,0 +1,150 @@
+/**
+ * Peak memory of a big demo sync on workerd (`wrangler dev`), uploaded to S3 (moto):
+ * the database paged into a Durable Object's SQLite storage and synced in steps of
+ * BENCH_STEP_MS (one request = one invocation), then streamed page → zstd → multipart.
+ * `BENCH_MODES=paged,memory` also runs the old way (whole database in sql.js memory, one
+ * invocation) in a fresh workerd for comparison. Prints one JSON line per run:
+ * workerd VmHWM minus its idle baseline, invocations, wall time, c1z size.
+ *
+ *   npx tsx bench/workers.ts                       # ~100k grants
+ *   BENCH_GRANTS=320000 BENCH_USERS=80000 BENCH_GROUPS=800 npx tsx bench/workers.ts   # ~1M grants
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { openC1z } from "../src/c1z/open.ts";
+import { startProcess, waitForOutput } from "../test/runtime-support.ts";
+import { workerdPeakRss } from "../test/runtime-worker-support.ts";
+import { freePort, motoAdmin, startMoto, testCredentials } from "../test/upload-support.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const demo = {
+  users: env("BENCH_USERS", 8000),
+  groups: env("BENCH_GROUPS", 80),
+  grants: env("BENCH_GRANTS", 32000),
+  pageSize: env("BENCH_PAGE", 500),
+};
+const stepMs = env("BENCH_STEP_MS", 20_000);
+const cacheKiB = env("BENCH_CACHE_KIB", 4096);
+const modes = (process.env.BENCH_MODES ?? "paged").split(",");
+const bucket = "bench-workers";
+
+function config(scratch: string): string {
+  const path = join(scratch, "wrangler.bench.toml");
+  const vars = Object.entries(testCredentials)
+    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+    .join("\n");
+  writeFileSync(
+    path,
+    `name = "baton-bench-workers"
+main = ${JSON.stringify(join(root, "bench/workers/worker.ts"))}
+compatibility_date = "2026-04-20"
+compatibility_flags = ["nodejs_compat"]
+
+[alias]
+"@aws-sdk/xml-builder" = ${JSON.stringify(join(root, "node_modules/@aws-sdk/xml-builder/dist-cjs/index.js"))}
+
+[[durable_objects.bindings]]
+name = "PAGED"
+class_name = "PagedSync"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["PagedSync"]
+
+[vars]
+${vars}
+`,
+  );
+  return path;
+}
+
+const moto = await startMoto();
+const admin = await motoAdmin(moto, bucket);
+const scratch = mkdtempSync(join(tmpdir(), "bench-workers-"));
+try {
+  for (const mode of modes) {
+    const port = await freePort();
+    const server = startProcess(
+      join(root, "node_modules/.bin/wrangler"),
+      ["dev", "-c", config(scratch), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, mode)],
+      {
+        cwd: scratch,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      },
+    );
+    try {
+      await waitForOutput(server, /Ready on http/);
+      const base = `http://127.0.0.1:${port}`;
+      // Idle: the Worker and its Durable Object loaded. Warm: after a 25-user sync and upload
+      // (sql.js, zstd and the S3 client loaded), so the difference to the peak is what size costs.
+      await (await fetch(`${base}/reset`)).text();
+      const idleKiB = workerdPeakRss(server.child.pid!);
+      const key = `demo/${mode}.c1z`;
+      const location = `s3://${bucket}/${key}?region=us-east-1&endpoint=${moto.endpoint}`;
+      const params = (size: typeof demo) =>
+        new URLSearchParams({
+          ...Object.fromEntries(Object.entries(size).map(([k, v]) => [k, String(v)])),
+          store: mode,
+          stepMs: String(stepMs),
+          cacheKiB: String(cacheKiB),
+          location,
+        });
+      const warmup = await fetch(`${base}/sync?${params({ users: 25, groups: 6, grants: 60, pageSize: 50 })}`);
+      if (!warmup.ok) throw new Error(`warm-up sync failed: ${warmup.status} ${(await warmup.text()).slice(0, 2000)}`);
+      await warmup.text();
+      const warmKiB = workerdPeakRss(server.child.pid!);
+      const query = params(demo);
+      const started = Date.now();
+      let invocations = 0;
+      let step: { status: string; bytes?: number; grants?: number; sqliteBytes?: number; compression?: string };
+      do {
+        invocations++;
+        const response = await fetch(`${base}/sync?${query}`);
+        const text = await response.text();
+        if (!response.ok) throw new Error(`step ${invocations} failed: ${response.status} ${text.slice(0, 2000)}`);
+        step = JSON.parse(text) as typeof step;
+      } while (step.status !== "finished" && invocations < 1000);
+      const wallMs = Date.now() - started;
+      const peakKiB = workerdPeakRss(server.child.pid!);
+      const object = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const c1z = new Uint8Array(await object.Body!.transformToByteArray());
+      const store = await openC1z(c1z);
+      const grants = store.stats(store.latestFinishedSync()!.syncId).grants;
+      store.close();
+      const open = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      console.log(
+        JSON.stringify({
+          bench: "workers-demo-sync",
+          store: mode,
+          demo,
+          grants,
+          invocations,
+          stepMs: mode === "paged" ? stepMs : undefined,
+          cacheKiB: mode === "paged" ? cacheKiB : undefined,
+          wallMs,
+          c1zBytes: c1z.length,
+          sqliteBytes: step.sqliteBytes,
+          compression: step.compression,
+          workerdIdleKiB: idleKiB,
+          workerdWarmKiB: warmKiB,
+          workerdPeakKiB: peakKiB,
+          peakAboveIdleMB: Math.round(((peakKiB - idleKiB) / 1024) * 10) / 10,
+          peakAboveWarmMB: Math.round(((peakKiB - warmKiB) / 1024) * 10) / 10,
+          openMultipartUploads: open.length,
+        }),
+      );
+    } catch (error) {
+      console.error(server.output().slice(-4000));
+      throw error;
+    } finally {
+      await server.stop();
+    }
+  }
+} finally {
+  admin.destroy();
+  await moto.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,95 @@
+/**
+ * The Worker bench/workers.ts runs on workerd: one SQLite-backed Durable Object that runs
+ * the demo sync in steps (`runDurationMs` per request), with the database either paged into
+ * the object's storage (`store=paged`) or in sql.js memory as before (`store=memory`, one
+ * request), then uploads the c1z to S3. Bench-only; the product's Worker is src/runtime/worker.ts.
+ */
+import demo from "../../plugins/demo/index.ts";
+import { createC1z } from "../../src/c1z/open.ts";
+import { openPagedC1z } from "../../src/c1z/paged.ts";
+import type { C1zWriter } from "../../src/c1z/store.ts";
+import { runConnectorSync } from "../../src/jobs/pipeline.ts";
+import { DurableObjectPageStore, type DurableStorageLike } from "../../src/storage/paged-store.ts";
+import { saveC1z } from "../../src/upload/index.ts";
+import { uploadPagedC1z } from "../../src/upload/paged.ts";
+
+type Env = Record<string, string> & {
+  PAGED: { idFromName(name: string): unknown; get(id: unknown): { fetch(request: Request): Promise<Response> } };
+};
+
+interface StepReport {
+  status: string;
+  bytes?: number;
+  sqliteBytes?: number;
+  compression?: string;
+  grants?: number;
+  stepMs: number;
+}
+
+export class PagedSync {
+  private readonly pages: DurableObjectPageStore;
+
+  constructor(
+    private readonly ctx: { storage: DurableStorageLike },
+    private readonly env: Env,
+  ) {
+    this.pages = new DurableObjectPageStore(ctx.storage, "c1z");
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const number = (name: string, fallback: number) => Number(url.searchParams.get(name) ?? fallback);
+    const config = {
+      users: number("users", 25),
+      groups: number("groups", 6),
+      grants: number("grants", 60),
+      pageSize: number("pageSize", 500),
+    };
+    const location = url.searchParams.get("location") ?? "";
+    const env = { ...this.env } as Record<string, string>;
+    const started = Date.now();
+    if (url.pathname === "/reset") {
+      this.pages.clear();
+      return Response.json({ ok: true });
+    }
+    const paged = url.searchParams.get("store") !== "memory";
+    let report: Partial<StepReport> = {};
+    const outcome = await runConnectorSync(
+      { name: "demo", plugin: demo, config },
+      {
+        store: {
+          open: (): Promise<C1zWriter> =>
+            paged ? openPagedC1z(this.pages, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
+        },
+        // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
+        checkpoints: { save: async () => {}, clear: async () => {} },
+        runDurationMs: paged ? number("stepMs", 30_000) : undefined,
+        checkpointIntervalMs: 0,
+        destination: {
+          save: async (store) => {
+            if (!paged) {
+              const saved = await saveC1z(location, store.toBytes(), { env });
+              return saved;
+            }
+            const saved = await uploadPagedC1z(this.pages, location, { env });
+            report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
+            return saved;
+          },
+        },
+      },
+    );
+    const done: StepReport = { status: outcome.status, stepMs: Date.now() - started, ...report };
+    if (outcome.status === "finished") {
+      done.bytes = outcome.saved.bytes;
+      done.grants = outcome.totals.grants;
+      if (paged) this.pages.clear();
+    }
+    return Response.json(done);
+  }
+}
+
+export default {
+  fetch(request: Request, env: Env): Promise<Response> {
+    return env.PAGED.get(env.PAGED.idFromName("bench")).fetch(request);
+  },
+};
