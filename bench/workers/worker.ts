@@ -30,7 +30,7 @@ export class PagedSync {
   private readonly pages: DurableObjectPageStore;
 
   constructor(
-    private readonly ctx: { storage: DurableStorageLike },
+    ctx: { storage: DurableStorageLike },
     private readonly env: Env,
   ) {
     this.pages = new DurableObjectPageStore(ctx.storage, "c1z");
