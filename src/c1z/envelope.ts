@@ -45,6 +45,20 @@ function hexPrefix(bytes: Uint8Array): string {
 
 /** Checks the header and decodes the one zstd frame: returns the SQLite database file. */
 export function decodeC1z(bytes: Uint8Array, limits: ZstdLimits = {}): Uint8Array {
+  checkEnvelope(bytes);
+  let sqlite: Uint8Array;
+  try {
+    sqlite = decompressZstd(bytes.subarray(C1Z_V1_HEADER.length), limits);
+  } catch (error) {
+    if (error instanceof ZstdError) throw new C1zError(error.code, `c1z: ${error.message}`, { cause: error });
+    throw error;
+  }
+  checkSqliteFile(sqlite);
+  return sqlite;
+}
+
+/** The `C1ZF\0` header and something after it, or the error that says what the bytes are instead. */
+export function checkEnvelope(bytes: Uint8Array): void {
   if (bytes.length === 0) throw new C1zError("not-c1z", "not a c1z: the file is empty (0 bytes)");
   if (bytes.length < C1Z_V1_HEADER.length && startsWith(C1Z_V1_HEADER, bytes)) {
     throw new C1zError("truncated", `c1z truncated: only ${bytes.length} byte(s) of the 5-byte C1ZF header`);
@@ -65,44 +79,40 @@ export function decodeC1z(bytes: Uint8Array, limits: ZstdLimits = {}): Uint8Arra
   if (bytes.length === C1Z_V1_HEADER.length) {
     throw new C1zError("truncated", "c1z truncated: the C1ZF header is not followed by a zstd frame");
   }
-  let sqlite: Uint8Array;
-  try {
-    sqlite = decompressZstd(bytes.subarray(C1Z_V1_HEADER.length), limits);
-  } catch (error) {
-    if (error instanceof ZstdError) throw new C1zError(error.code, `c1z: ${error.message}`, { cause: error });
-    throw error;
-  }
-  checkSqliteFile(sqlite);
-  return sqlite;
 }
 
 /** The decoded payload must be a whole SQLite database file (header, page size, page count). */
 export function checkSqliteFile(sqlite: Uint8Array): void {
-  if (!startsWith(sqlite, SQLITE_HEADER) || sqlite.length < 100) {
+  checkSqliteHeader(sqlite.subarray(0, 100), sqlite.length);
+}
+
+/** `checkSqliteFile` from the first 100 bytes and the file's length (a file decoded as a stream). */
+export function checkSqliteHeader(header: Uint8Array, length: number): void {
+  if (!startsWith(header, SQLITE_HEADER) || header.length < 100 || length < 100) {
     throw new C1zError(
       "not-sqlite",
-      `c1z payload is not a SQLite database (${sqlite.length} bytes, no "SQLite format 3" header)`,
+      `c1z payload is not a SQLite database (${length} bytes, no "SQLite format 3" header)`,
     );
   }
-  const view = new DataView(sqlite.buffer, sqlite.byteOffset, sqlite.byteLength);
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
   const rawPageSize = view.getUint16(16, false);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
   if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
     throw new C1zError("not-sqlite", `c1z payload has an invalid SQLite page size ${rawPageSize}`);
   }
-  if (sqlite.length % pageSize !== 0) {
+  if (length % pageSize !== 0) {
     throw new C1zError(
       "not-sqlite",
-      `c1z payload is not a whole SQLite file: ${sqlite.length} bytes is not a multiple of the page size ${pageSize}`,
+      `c1z payload is not a whole SQLite file: ${length} bytes is not a multiple of the page size ${pageSize}`,
     );
   }
   // The in-header page count is valid when the change counter equals version-valid-for.
   const pageCount = view.getUint32(28, false);
   if (pageCount > 0 && view.getUint32(24, false) === view.getUint32(92, false)) {
-    if (sqlite.length < pageCount * pageSize) {
+    if (length < pageCount * pageSize) {
       throw new C1zError(
         "not-sqlite",
-        `c1z payload is a cut-off SQLite file: its header says ${pageCount} pages of ${pageSize} bytes, it has ${sqlite.length / pageSize}`,
+        `c1z payload is a cut-off SQLite file: its header says ${pageCount} pages of ${pageSize} bytes, it has ${length / pageSize}`,
       );
     }
   }

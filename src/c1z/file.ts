@@ -46,9 +46,18 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   await replaceFileAtomic(path, (handle) => handle.writeFile(bytes));
 }
 
-/** Serializes the store and writes it atomically. */
-export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise<void> {
-  await writeFileAtomic(path, store.toBytes());
+/**
+ * Writes the store as a c1z, atomically. A file-backed store is streamed from its database
+ * file (bounded memory); an in-memory one is serialized and compressed whole.
+ */
+export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise<{ bytes: number }> {
+  if (store.path) {
+    store.commit();
+    return { bytes: (await writeC1zFileFromSqlite(store.path, path, store.compression)).c1zBytes };
+  }
+  const bytes = store.toBytes();
+  await writeFileAtomic(path, bytes);
+  return { bytes: bytes.length };
 }
 
 /** A file's bytes in order, `chunkSize` at a time, through one reused buffer. */

@@ -23,3 +23,4 @@ export { SqliteC1zStore, type StoreOptions, statsJson } from "./sqlite-store.ts"
 export type * from "./store.ts";
 export { type C1zStreamResult, type ChunkSink, chunksOf, encodeC1zStream } from "./stream.ts";
 export { goLocalTime } from "./time.ts";
+export { openC1zWorkFile, removeC1zWorkFile } from "./work-file.ts";

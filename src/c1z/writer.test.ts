@@ -318,7 +318,7 @@ describe("paging and sync selection", () => {
     store.putResources([alice]);
     expect(store.resolveSyncId()).toBe(unfinished);
     // Simulate a crashed run: the sync stays unfinished but is no longer current.
-    (store as unknown as { current: string | undefined }).current = undefined;
+    (store as unknown as { syncs: { current: string | undefined } }).syncs.current = undefined;
     expect(store.resolveSyncId()).toBe(unfinished); // recent unfinished
     clock.advance(8 * 24 * 3600 * 1000);
     expect(store.resolveSyncId()).toBeUndefined(); // older than 7 days: no filter

@@ -18,5 +18,6 @@ export {
   DEFAULT_MAX_DECODED_SIZE,
   DEFAULT_MAX_WINDOW_SIZE,
   decompressZstd,
+  decompressZstdTo,
   type ZstdLimits,
 } from "./zstd.ts";

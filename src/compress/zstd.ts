@@ -3,7 +3,7 @@ import { nativeZstd } from "#zstd-native";
 import { ZstdError } from "./errors.ts";
 import { type FrameInfo, locateSingleFrame, readFrameInfo } from "./frame.ts";
 import { rawZstdFrame } from "./raw-frame.ts";
-import { zstdContentChecksum } from "./xxh64.ts";
+import { Xxh64, zstdContentChecksum } from "./xxh64.ts";
 
 const MiB = 1024 * 1024;
 
@@ -76,11 +76,8 @@ export function peekFrame(data: Uint8Array): FrameInfo {
   return readFrameInfo(data, 0);
 }
 
-/**
- * Decodes exactly one zstd frame (skippable frames allowed) with Go's reader limits,
- * checked against the declared sizes before any decoding (a zstd bomb never expands).
- */
-export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8Array {
+/** Locates the one frame and checks Go's limits against what its headers declare. */
+function checkedFrame(data: Uint8Array, limits: ZstdLimits): FrameInfo {
   const maxDecoded = limits.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE;
   const maxWindow = limits.maxWindowSize ?? DEFAULT_MAX_WINDOW_SIZE;
   const frame = locateSingleFrame(data);
@@ -106,6 +103,17 @@ export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8
       `zstd frame declares ${declared} content bytes but its blocks hold ${frame.minContentSize === frame.maxContentSize ? frame.minContentSize : `${frame.minContentSize}..${frame.maxContentSize}`}`,
     );
   }
+  return frame;
+}
+
+/**
+ * Decodes exactly one zstd frame (skippable frames allowed) with Go's reader limits,
+ * checked against the declared sizes before any decoding (a zstd bomb never expands).
+ */
+export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8Array {
+  const maxDecoded = limits.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE;
+  const frame = checkedFrame(data, limits);
+  const declared = frame.contentSize;
   const bytes = data.subarray(frame.start, frame.end);
   let content: Uint8Array;
   try {
@@ -173,4 +181,58 @@ function streamWithCap(frame: Uint8Array, limit: number, code: "too-large" | "co
     o += chunk.length;
   }
   return out;
+}
+
+/**
+ * `decompressZstd` with the content delivered to `write` in pieces instead of returned whole
+ * (a large database decoded into a file): the same limits, size and checksum checks, made
+ * as the data streams. Returns the content length.
+ */
+export function decompressZstdTo(
+  data: Uint8Array,
+  write: (chunk: Uint8Array) => void,
+  limits: ZstdLimits = {},
+): number {
+  const maxDecoded = limits.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE;
+  const frame = checkedFrame(data, limits);
+  const limit = frame.contentSize ?? maxDecoded;
+  const code = frame.contentSize === undefined ? "too-large" : "corrupt-zstd";
+  const hash = frame.hasChecksum ? new Xxh64() : undefined;
+  let total = 0;
+  const stream = new Decompress((chunk) => {
+    total += chunk.length;
+    if (total > limit) {
+      throw new ZstdError(
+        code,
+        code === "too-large"
+          ? `decoded size exceeds the cap ${limit}`
+          : `zstd frame decodes to more than its declared ${limit} content bytes`,
+      );
+    }
+    hash?.update(chunk);
+    write(chunk);
+  });
+  try {
+    stream.push(data.subarray(frame.start, frame.end), true);
+  } catch (error) {
+    if (error instanceof ZstdError) throw error;
+    throw new ZstdError("corrupt-zstd", `zstd frame does not decode: ${(error as Error).message}`);
+  }
+  if (frame.contentSize !== undefined && total !== frame.contentSize) {
+    throw new ZstdError(
+      "corrupt-zstd",
+      `zstd frame declares ${frame.contentSize} content bytes but decodes to ${total}`,
+    );
+  }
+  if (hash) {
+    const stored = new DataView(data.buffer, data.byteOffset + frame.end - 4, 4).getUint32(0, true);
+    const actual = hash.digest()[1];
+    if (stored !== actual) {
+      throw new ZstdError(
+        "checksum",
+        `zstd content checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the data is corrupt`,
+      );
+    }
+  }
+  return total;
 }

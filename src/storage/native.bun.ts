@@ -1,4 +1,4 @@
-import { type DriverDatabase, DriverDb } from "./driver.ts";
+import { type DriverDatabase, DriverDb, tuneForBulkFile } from "./driver.ts";
 import type { SqliteEngine } from "./types.ts";
 
 interface BunDatabase extends DriverDatabase {
@@ -23,6 +23,11 @@ export async function loadNativeEngine(): Promise<SqliteEngine | undefined> {
     open(bytes) {
       const db = bytes ? Database.deserialize(bytes) : new Database(":memory:");
       return new DriverDb("bun:sqlite", db, () => db.serialize());
+    },
+    openFile(path) {
+      const db = new Database(path);
+      tuneForBulkFile(db);
+      return new DriverDb("bun:sqlite", db, () => db.serialize(), path);
     },
   };
 }

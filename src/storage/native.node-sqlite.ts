@@ -1,4 +1,4 @@
-import { type DriverDatabase, DriverDb } from "./driver.ts";
+import { type DriverDatabase, DriverDb, tuneForBulkFile } from "./driver.ts";
 import type { SqliteEngine } from "./types.ts";
 
 interface NodeSqliteDatabase extends DriverDatabase {
@@ -27,6 +27,11 @@ export async function loadNodeSqlite(): Promise<SqliteEngine | undefined> {
       const db = new DatabaseSync(":memory:");
       if (bytes) db.deserialize(bytes);
       return new DriverDb("node:sqlite", db, () => db.serialize());
+    },
+    openFile(path) {
+      const db = new DatabaseSync(path);
+      tuneForBulkFile(db);
+      return new DriverDb("node:sqlite", db, () => db.serialize(), path);
     },
   };
 }

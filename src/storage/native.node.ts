@@ -1,4 +1,4 @@
-import { type DriverDatabase, DriverDb } from "./driver.ts";
+import { type DriverDatabase, DriverDb, tuneForBulkFile } from "./driver.ts";
 import { loadNodeSqlite } from "./native.node-sqlite.ts";
 import type { SqliteEngine } from "./types.ts";
 
@@ -25,6 +25,11 @@ export async function loadNativeEngine(): Promise<SqliteEngine | undefined> {
     open(bytes) {
       const db = bytes ? new Database(toBuffer(bytes)) : new Database(":memory:");
       return new DriverDb("better-sqlite3", db, () => db.serialize());
+    },
+    openFile(path) {
+      const db = new Database(path);
+      tuneForBulkFile(db);
+      return new DriverDb("better-sqlite3", db, () => db.serialize(), path);
     },
   };
 }

@@ -34,6 +34,18 @@ export class SqlJsDb implements SqliteDatabase {
     return this.transactions.run(fn);
   }
 
+  beginBatch(): void {
+    this.transactions.beginBatch();
+  }
+
+  commitBatch(): void {
+    this.transactions.commitBatch();
+  }
+
+  get inBatch(): boolean {
+    return this.transactions.inBatch;
+  }
+
   serialize(): Uint8Array {
     this.generation++;
     return this.db.export();

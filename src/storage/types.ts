@@ -26,8 +26,19 @@ export interface SqliteDatabase {
   prepare(sql: string): SqlStatement;
   /** Runs `fn` in one transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Opens a transaction that stays open across calls until `commitBatch()`: writes in between
+   * (and `transaction()` calls, which become savepoints) land in one commit. Bulk loads use it.
+   */
+  beginBatch(): void;
+  /** Commits the batch opened by `beginBatch()`; nothing when none is open. */
+  commitBatch(): void;
+  /** Whether a batch is open. */
+  readonly inBatch: boolean;
   /** The whole database file, as SQLite would write it to disk. */
   serialize(): Uint8Array;
+  /** The database file on disk, for file-backed databases (outside any transaction it holds every page). */
+  readonly path?: string;
   close(): void;
 }
 
@@ -37,4 +48,10 @@ export interface SqliteEngine {
   readonly name: string;
   /** An in-memory database, empty or loaded from the bytes of a database file. */
   open(bytes?: Uint8Array): SqliteDatabase;
+  /**
+   * A database in a file (created when missing), tuned for bulk writes: rollback journal
+   * (a killed process leaves the last commit), no fsync per commit, a bounded page cache.
+   * Absent where the engine has no filesystem (sql.js).
+   */
+  openFile?(path: string): SqliteDatabase;
 }

@@ -1,0 +1,95 @@
+/**
+ * The secondary indexes of v1_grants, built once instead of kept up to date row by row.
+ * A sync drops them while it writes (only the `(external_id, sync_id)` unique index stays:
+ * it is what deduplicates upserts) and each comes back, with baton-sdk's exact DDL, the
+ * first time a read needs it, and all of them before the sync ends. Building an index from
+ * sorted rows is several times faster than inserting into it in the grants' order, and its
+ * pages come out full.
+ */
+import type { SqliteDatabase } from "../storage/index.ts";
+import { GRANT_PARTIAL_INDEXES, V1_DDL, V1_TABLES } from "./schema.ts";
+
+/** The tables baton-sdk creates after v1_grants: rebuilt after the indexes, so sqlite_master keeps Go's order. */
+const LATER_TABLES = V1_TABLES.slice(V1_TABLES.indexOf("v1_grants") + 1);
+
+export type GrantIndexUse = "entitlement" | "principal" | "resource" | "pending-expansion" | "expansion";
+
+const BY_USE: Record<GrantIndexUse, string> = {
+  entitlement: "idx_grants_entitlement_sync_grant_v1",
+  principal: "idx_grants_principal_id_v1",
+  resource: "idx_grants_resource_type_id_resource_id_v1",
+  "pending-expansion": "idx_grants_sync_needs_expansion_v1",
+  expansion: "idx_grants_sync_expansion_v1",
+};
+
+/** Every v1_grants index in baton-sdk's creation order. */
+const GRANT_INDEXES = [...V1_DDL.v1_grants.slice(1), ...GRANT_PARTIAL_INDEXES];
+const indexName = (sql: string) => /if not exists (\w+)/i.exec(sql)?.[1] ?? "";
+const UNIQUE = indexName(GRANT_INDEXES.find((sql) => /create unique index/i.test(sql)) ?? "");
+
+/** name → `create index if not exists …` for every non-unique v1_grants index. */
+const DEFERRABLE = new Map<string, string>(
+  GRANT_INDEXES.filter((sql) => indexName(sql) !== UNIQUE).map((sql) => [indexName(sql), sql]),
+);
+
+export class GrantIndexes {
+  private readonly missing = new Set<string>();
+  private active = false;
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Drops the deferrable indexes (those present) until they are needed. */
+  defer(): void {
+    const present = new Set(
+      this.names("select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants'"),
+    );
+    for (const name of DEFERRABLE.keys()) {
+      if (present.has(name)) this.db.exec(`drop index ${name}`);
+      this.missing.add(name);
+    }
+    this.active = true;
+  }
+
+  /** Builds the index a query of this kind uses, if it was deferred. */
+  need(use: GrantIndexUse): void {
+    const name = BY_USE[use];
+    if (this.missing.delete(name)) this.db.exec(DEFERRABLE.get(name) as string);
+  }
+
+  /**
+   * Builds every deferred index, in baton-sdk's creation order, then moves the tables Go creates
+   * after v1_grants (assets, sessions: small) behind them, so sqlite_master lists the schema
+   * exactly in Go's order again.
+   */
+  restoreAll(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.missing.clear();
+    // Go creates the unique index fourth, and reads may have built some early: all of them are
+    // built again in Go's order (the unique one and those built early cost one more sort each).
+    for (const sql of GRANT_INDEXES) this.db.exec(`drop index if exists ${indexName(sql)}`);
+    for (const sql of GRANT_INDEXES) this.db.exec(sql);
+    for (const table of LATER_TABLES) {
+      this.db.exec(`alter table ${table} rename to ${table}_moving`);
+      // The rename keeps the indexes' names on the old table: drop them before re-creating.
+      const sql = "select name from sqlite_master where type = 'index' and tbl_name = ? and sql is not null";
+      for (const name of this.names(sql, `${table}_moving`)) this.db.exec(`drop index ${name}`);
+      for (const sql of V1_DDL[table]) this.db.exec(sql);
+      this.db.exec(`insert into ${table} select * from ${table}_moving`);
+      this.db.exec(`drop table ${table}_moving`);
+    }
+  }
+
+  private names(sql: string, ...params: string[]): string[] {
+    const statement = this.db.prepare(sql);
+    try {
+      return statement.all(...params).map((row) => String(row.name));
+    } finally {
+      statement.finalize();
+    }
+  }
+
+  get deferred(): boolean {
+    return this.active;
+  }
+}
