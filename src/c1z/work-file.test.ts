@@ -2,11 +2,18 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  sqlite3,
+  sqlite3Value,
+  tempDir,
+  toolsPresent,
+  VECTOR_DIR,
+  writeAndDecompress,
+} from "../../test/support/c1z-tools.ts";
 import { entitlement, grant, group, resourceId, user } from "../model/builders.ts";
 import { nativeEngine } from "../storage/index.ts";
 import { readC1zFile, writeC1zFile } from "./file.ts";
 import { createC1z, openC1z } from "./open.ts";
-import { sqlite3, sqlite3Value, tempDir, toolsPresent, VECTOR_DIR, writeAndDecompress } from "./test-cli.ts";
 import { openC1zWorkFile, removeC1zWorkFile } from "./work-file.ts";
 
 const native = await nativeEngine();
