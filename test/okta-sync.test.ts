@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { exportPKCS8, exportSPKI, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import okta from "../plugins/okta/index.ts";
 import { createC1z } from "../src/c1z/index.ts";
@@ -152,5 +153,50 @@ describe("okta plugin against the local Okta", () => {
     } finally {
       await target.close();
     }
+  });
+});
+
+describe("okta plugin with an OAuth 2.0 service app (private_key_jwt, DPoP)", () => {
+  let local: LocalOkta;
+  let dir: string;
+  let privateKeyPem: string;
+  const app = { clientId: "0oaserviceapp0000001", keyId: "kid-test-1" };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    privateKeyPem = await exportPKCS8(pair.privateKey);
+    local = await startLocalOkta({ oauthApp: { ...app, publicKeyPem: await exportSPKI(pair.publicKey) } });
+    dir = mkdtempSync(path.join(tmpdir(), "baton-edge-okta-oauth-"));
+  });
+  afterAll(async () => {
+    await local?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gets a DPoP-bound token (after the nonce challenge) once, and syncs with it", async () => {
+    const file = path.join(dir, "oauth.c1z");
+    await syncOkta(local, file, {
+      apiToken: undefined,
+      oktaClientId: app.clientId,
+      oktaPrivateKeyId: app.keyId,
+      oktaPrivateKey: privateKeyPem,
+    });
+    const tokenCalls = local.server.requests.filter((r) => r.startsWith("POST /oauth2/v1/token"));
+    expect(tokenCalls).toHaveLength(2); // use_dpop_nonce, then the token
+    const facts = await readFacts(file);
+    expect(facts.resourceIds.get("user")?.length).toBe(local.server.org.users.length);
+    expect(facts.grantIds.length).toBeGreaterThan(1000);
+  });
+
+  it("a key the org does not know is refused with the token endpoint's reason", async () => {
+    const other = await generateKeyPair("RS256", { extractable: true });
+    const error = await syncOkta(local, path.join(dir, "refused.c1z"), {
+      apiToken: undefined,
+      oktaClientId: app.clientId,
+      oktaPrivateKeyId: app.keyId,
+      oktaPrivateKey: await exportPKCS8(other.privateKey),
+    }).catch((e: unknown) => e as Error);
+    expect(String(error)).toMatch(/token endpoint refused the service app \(401 invalid_client/);
+    expect(String(error)).not.toContain("PRIVATE KEY");
   });
 });

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:https";
 import { type AddressInfo, connect } from "node:net";
+import { type OAuthServiceApp, oauthAuthority } from "./okta-oauth.ts";
 import {
   type OktaApp,
   type OktaGroup,
@@ -36,6 +37,8 @@ export interface OktaServerOptions {
   /** The server's clock (epoch ms) for `Date` and `X-Rate-Limit-Reset`; tests pass their injected clock's. */
   now?: () => number;
   org?: OktaOrg;
+  /** An OAuth 2.0 service app whose DPoP-bound tokens the API also accepts (okta-oauth.ts). */
+  oauthApp?: OAuthServiceApp;
 }
 
 interface RateLimitFault {
@@ -79,6 +82,7 @@ export async function startOktaServer(options: OktaServerOptions): Promise<OktaS
   const now = options.now ?? Date.now;
   const maxPageSize = options.maxPageSize ?? 200;
   const requests: string[] = [];
+  const oauth = options.oauthApp ? oauthAuthority(options.oauthApp) : undefined;
   const faults: RateLimitFault[] = [];
   let windowStart = 0;
   let windowCount = 0;
@@ -730,10 +734,20 @@ export async function startOktaServer(options: OktaServerOptions): Promise<OktaS
         throw new HttpError(429, "E0000047", "API call exceeded rate limit due to too many requests.");
       }
       rateLimitHeaders(res);
-      if (req.headers.authorization !== `SSWS ${token}`) {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const dpop = req.headers.dpop as string | undefined;
+      if (oauth && url.pathname === "/oauth2/v1/token" && req.method === "POST") {
+        const answer = await oauth.token(text, dpop, `${base}/oauth2/v1/token`);
+        res.writeHead(answer.status, { "Content-Type": "application/json", ...answer.headers });
+        res.end(JSON.stringify(answer.body));
+        return;
+      }
+      const viaOAuth = oauth
+        ? await oauth.authorized(req.headers.authorization, dpop, req.method ?? "", url.href)
+        : false;
+      if (req.headers.authorization !== `SSWS ${token}` && !viaOAuth) {
         throw new HttpError(401, "E0000011", "Invalid token provided");
       }
-      const text = Buffer.concat(chunks).toString("utf8");
       let body: Record<string, unknown> = {};
       if (text.trim() !== "") {
         try {
