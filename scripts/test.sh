@@ -9,4 +9,6 @@ node scripts/gen-sqljs-paged.mjs
 bash scripts/setup-test-tools.sh
 npx biome check .
 npx tsc --noEmit
+# No import cycles (modules, folders of src/), plugins only through the SDK: .dependency-cruiser.cjs
+npm run --silent check:imports
 npx vitest run "$@"

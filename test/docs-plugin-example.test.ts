@@ -8,8 +8,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testPlugin } from "../src/conformance/test-plugin.ts";
 import { loadPlugins } from "../src/plugins/loader.ts";
-import { testPlugin } from "../src/plugins/testing.ts";
 import { repoRoot, runCli, tempDir } from "./cli-support.ts";
 
 const work = tempDir("docs-example");

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateRegistry } from "../scripts/gen-plugin-registry.ts";
-import { type GeneratedPluginEntry, registryFromEntries } from "../src/plugins/static-registry.ts";
+import { type GeneratedPluginEntry, registryFromEntries } from "../src/registry/static-registry.ts";
 import { repoRoot, tempDir } from "./cli-support.ts";
 
 const work = tempDir("gen-registry");

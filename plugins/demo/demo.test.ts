@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { ConformanceError, testPlugin } from "../../src/conformance/test-plugin.ts";
 import { memoryStateStore } from "../../src/plugins/connect.ts";
-import { ConformanceError, testPlugin } from "../../src/plugins/testing.ts";
 import demo from "./index.ts";
 
 describe("demo plugin", () => {

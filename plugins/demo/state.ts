@@ -2,7 +2,7 @@
  * The demo's persisted edits. Only the changes are stored (not the generated
  * organisation), so the state file stays small at benchmark sizes.
  */
-import type { PluginStateStore } from "../../src/plugins/contract.ts";
+import type { PluginStateStore } from "../../src/plugins/sdk.ts";
 import { type DemoUser, membershipKey, type Organisation, parseMembershipKey } from "./org.ts";
 
 export interface DemoEdits {

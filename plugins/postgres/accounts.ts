@@ -3,14 +3,14 @@
  * and DROP ROLE. Passwords travel as SCRAM verifiers (see password.ts); the plaintext is
  * returned once to the caller and never logged.
  */
-import type { ResourceId } from "../../src/model/types.ts";
 import type {
   AccountInfo,
   CreateAccountOutcome,
   DeleteOutcome,
   PluginContext,
+  ResourceId,
   RotateOutcome,
-} from "../../src/plugins/contract.ts";
+} from "../../src/plugins/sdk.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
 import { parseOid, T } from "./model.ts";

@@ -7,9 +7,16 @@
  * Provisioning checks the same rows first, so a grant already held answers alreadyExists
  * and a revoke with nothing to revoke answers alreadyRevoked.
  */
-import { entitlement, grant } from "../../src/model/index.ts";
-import type { Entitlement, Grant, Resource } from "../../src/model/types.ts";
-import type { GrantOutcome, PluginContext, ResourceTypeDefinition, RevokeOutcome } from "../../src/plugins/contract.ts";
+import type {
+  Entitlement,
+  Grant,
+  GrantOutcome,
+  PluginContext,
+  Resource,
+  ResourceTypeDefinition,
+  RevokeOutcome,
+} from "../../src/plugins/sdk.ts";
+import { entitlement, grant } from "../../src/plugins/sdk.ts";
 import type { PgClient, Sql } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
 import { parseOid, principalTypes, roleId, slugOf } from "./model.ts";

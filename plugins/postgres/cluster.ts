@@ -2,9 +2,16 @@
  * The cluster: one resource whose entitlements are the role attributes that act cluster-wide.
  * Granting one is `ALTER ROLE … SUPERUSER`; revoking is `ALTER ROLE … NOSUPERUSER`.
  */
-import { entitlement, grant, resource } from "../../src/model/index.ts";
-import type { Entitlement, Grant, Resource } from "../../src/model/types.ts";
-import type { Page, PluginContext, ResourceTypeDefinition, SyncCallContext } from "../../src/plugins/contract.ts";
+import type {
+  Entitlement,
+  Grant,
+  Page,
+  PluginContext,
+  Resource,
+  ResourceTypeDefinition,
+  SyncCallContext,
+} from "../../src/plugins/sdk.ts";
+import { entitlement, grant, resource } from "../../src/plugins/sdk.ts";
 import type { PgClient } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
 import { CLUSTER_ID, parseOid, principalTypes, resourceTypes, roleId, slugOf, T } from "./model.ts";

@@ -1,7 +1,6 @@
 /** Databases: CONNECT, CREATE, TEMPORARY and ownership; schemas are their children. */
-import { resource } from "../../src/model/index.ts";
-import type { Grant, Resource } from "../../src/model/types.ts";
-import type { Page, ResourceTypeDefinition } from "../../src/plugins/contract.ts";
+import type { Grant, Page, Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
+import { resource } from "../../src/plugins/sdk.ts";
 import { aclRows, privilegeEntitlements, privilegeGrants, type Securable, securableProvisioning } from "./acl.ts";
 import type { PgClient } from "./client.ts";
 import { databaseSelected } from "./config.ts";

@@ -3,8 +3,8 @@
  * sequences with their privileges and owners; grants, revokes and account lifecycle.
  * Client: postgres.js (Node, Bun, Deno; Workers over cloudflare:sockets).
  */
-import type { ResourceId } from "../../src/model/types.ts";
-import { definePlugin } from "../../src/plugins/define.ts";
+import type { ResourceId } from "../../src/plugins/sdk.ts";
+import { definePlugin } from "../../src/plugins/sdk.ts";
 import { createAccount, deleteResource, rotateCredentials } from "./accounts.ts";
 import { PgClient } from "./client.ts";
 import { cluster } from "./cluster.ts";

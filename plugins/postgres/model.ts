@@ -5,8 +5,8 @@
  * and Baton joins ids with `:`. Roles and databases are cluster-wide OIDs; schemas and
  * relations are only unique inside their database, so their id is `<database OID>.<OID>`.
  */
-import { resourceId, resourceType } from "../../src/model/index.ts";
-import type { ResourceId } from "../../src/model/types.ts";
+import type { ResourceId } from "../../src/plugins/sdk.ts";
+import { resourceId, resourceType } from "../../src/plugins/sdk.ts";
 import { PostgresConnectorError } from "./errors.ts";
 
 export const T = {

@@ -2,9 +2,8 @@
  * Tables, views and sequences: children of their schema, with the privileges PostgreSQL
  * defines for each and ownership. One definition per resource type, sharing the queries.
  */
-import { resource, resourceId } from "../../src/model/index.ts";
-import type { Grant, Resource } from "../../src/model/types.ts";
-import type { Page, ResourceTypeDefinition } from "../../src/plugins/contract.ts";
+import type { Grant, Page, Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
+import { resource, resourceId } from "../../src/plugins/sdk.ts";
 import {
   aclRows,
   privilegeEntitlements,

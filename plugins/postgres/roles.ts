@@ -4,9 +4,16 @@
  * that role's own members hold it too. A NOINHERIT member gets no edge: in PostgreSQL the
  * privileges stop there (the membership itself is still reported as a direct grant).
  */
-import { entitlement, grant, group, type Profile, user } from "../../src/model/index.ts";
-import type { Entitlement, Grant, Resource, ResourceId } from "../../src/model/types.ts";
-import type { Page, PluginContext, SyncCallContext } from "../../src/plugins/contract.ts";
+import type {
+  Entitlement,
+  Grant,
+  Page,
+  PluginContext,
+  Resource,
+  ResourceId,
+  SyncCallContext,
+} from "../../src/plugins/sdk.ts";
+import { entitlement, grant, group, type Profile, user } from "../../src/plugins/sdk.ts";
 import type { PgClient, Sql } from "./client.ts";
 import { PostgresConnectorError } from "./errors.ts";
 import { parseOid, principalTypes, roleId, T } from "./model.ts";

@@ -2,9 +2,8 @@
  * Schemas, children of their database (listed over a connection to that database):
  * USAGE, CREATE and ownership. Tables, views and sequences are their children.
  */
-import { resource, resourceId } from "../../src/model/index.ts";
-import type { Grant, Resource } from "../../src/model/types.ts";
-import type { Page, ResourceTypeDefinition } from "../../src/plugins/contract.ts";
+import type { Grant, Page, Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
+import { resource, resourceId } from "../../src/plugins/sdk.ts";
 import {
   aclRows,
   privilegeEntitlements,

@@ -20,7 +20,6 @@ import {
 } from "../log/index.ts";
 import { resourceId } from "../model/builders.ts";
 import type { ResourceId } from "../model/types.ts";
-import { actionSchemas, invokeAction } from "../plugins/actions.ts";
 import { capabilitiesJson } from "../plugins/capabilities.ts";
 import {
   ConfigError,
@@ -35,6 +34,7 @@ import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin } from "../plugins/contract.ts";
 import { configFields } from "../plugins/fields.ts";
 import { secretValues } from "../plugins/secrets.ts";
+import { actionSchemas, invokeAction } from "../provision/actions.ts";
 import {
   createAccount,
   deleteResource,

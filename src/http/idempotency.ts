@@ -4,8 +4,8 @@
  * wait for the first. The same key with a different request is a 422.
  */
 import { HttpProblem } from "./problem.ts";
-import type { Reply } from "./route.ts";
 import type { SyncStateStore } from "./state/store.ts";
+import type { Reply } from "./types.ts";
 
 export interface Idempotency {
   run(scopeKey: string, fingerprint: string, work: () => Promise<Reply>): Promise<Reply>;

@@ -3,9 +3,10 @@
  * which resolves objects from the latest finished sync as Baton's one-shot
  * provisioning resolves them from the c1z.
  */
-import { type ActionOutcome, invokeAction } from "../plugins/actions.ts";
+
 import { connectPlugin } from "../plugins/connect.ts";
 import type { Logger } from "../plugins/contract.ts";
+import { type ActionOutcome, invokeAction } from "../provision/actions.ts";
 import {
   type CreateAccountResult,
   createAccount,
@@ -20,7 +21,7 @@ import {
   revokeGrant,
   rotateCredentials,
 } from "../provision/index.ts";
-import { retryingFetch } from "../sync/fetch.ts";
+import { retryingFetch } from "../upstream/fetch.ts";
 import { HttpProblem } from "./problem.ts";
 import type { AppServices, ConnectorEntry } from "./services.ts";
 import { pluginStateStore } from "./syncs/manager.ts";

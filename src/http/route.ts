@@ -10,6 +10,9 @@ import type { Principal, Scope } from "./auth/jwt.ts";
 import { requireScope } from "./auth/middleware.ts";
 import { badRequest, HttpProblem } from "./problem.ts";
 import type { AppServices } from "./services.ts";
+import type { Reply } from "./types.ts";
+
+export type { Reply };
 
 export type HttpMethod = "get" | "post" | "delete";
 
@@ -22,13 +25,6 @@ export interface ResponseSpec {
   schema?: v.GenericSchema;
   /** Defaults to application/json. */
   contentType?: string;
-}
-
-/** A JSON reply; idempotent routes store and replay it. */
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
 }
 
 type MaybeSchema = v.GenericSchema | undefined;

@@ -1,6 +1,6 @@
 /** What every route handler can reach: connectors, state, syncs, auth, logging. */
 import type { RedactingLogger, Redactor } from "../log/index.ts";
-import type { AnyPlugin, PluginLoadFailure } from "../plugins/contract.ts";
+import type { PluginLoadFailure } from "../plugins/contract.ts";
 import type { Clock } from "../sync/types.ts";
 import type { Authenticator } from "./auth/middleware.ts";
 import type { Idempotency } from "./idempotency.ts";
@@ -8,16 +8,9 @@ import { notFound } from "./problem.ts";
 import type { Snapshots } from "./snapshots.ts";
 import type { SyncStateStore } from "./state/store.ts";
 import type { SyncRunner } from "./syncs/runner.ts";
+import type { ConnectorEntry } from "./types.ts";
 
-/** A connector the API serves: a loaded plugin with its resolved, validated config. */
-export interface ConnectorEntry {
-  /** The `{name}` in the routes: the plugin name, or an instance name. */
-  name: string;
-  plugin: AnyPlugin;
-  config: Record<string, unknown>;
-  /** Baton's `--provisioning`: grant, revoke, accounts, credentials, deletes. Off by default. */
-  provisioning?: boolean;
-}
+export type { ConnectorEntry };
 
 export interface AppServices {
   connectors: ReadonlyMap<string, ConnectorEntry>;

@@ -12,11 +12,11 @@
 import type { C1zWriter } from "../c1z/store.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type ConnectedPlugin, connectPlugin } from "../plugins/connect.ts";
-import { systemClock } from "../sync/clock.ts";
 import { runSync } from "../sync/engine.ts";
 import { SyncNotCompleteError } from "../sync/errors.ts";
-import { retryingFetch } from "../sync/fetch.ts";
 import type { ObjectCounts, SyncResult } from "../sync/types.ts";
+import { systemClock } from "../upstream/clock.ts";
+import { retryingFetch } from "../upstream/fetch.ts";
 import { throttledSaves } from "./checkpoints.ts";
 import type { CheckpointStore, ConnectorSyncOptions, ConnectorSyncOutcome, SyncEntry } from "./types.ts";
 

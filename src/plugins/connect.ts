@@ -2,7 +2,7 @@
  * Turns a plugin and its resolved config into the context every call receives.
  */
 import { silentLogger } from "../log/logger.ts";
-import { retryingFetch } from "../sync/fetch.ts";
+import { retryingFetch } from "../upstream/fetch.ts";
 import type { AnyPlugin, ConnectContext, Logger, PluginContext, PluginStateStore } from "./contract.ts";
 
 export interface ConnectOptions {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { registryFromEntries } from "../registry/static-registry.ts";
 import { builtinPluginsDir, loadPlugins } from "./loader.ts";
-import { registryFromEntries } from "./static-registry.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "loader-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,6 +9,6 @@ export * from "../model/builders.ts";
 export * from "../model/ids.ts";
 export * from "../model/types.ts";
 /** Errors that steer the engine: NotFoundError is a warning for one object, TransientError is waited on and retried. */
-export { NotFoundError, TransientError } from "../sync/errors.ts";
+export { NotFoundError, TransientError } from "../upstream/errors.ts";
 export type * from "./contract.ts";
 export { definePlugin, PluginDefinitionError } from "./define.ts";

@@ -20,7 +20,7 @@ import {
 } from "../model/types.ts";
 import { accountResourceType, deleteResourceTypes, rotateResourceTypes } from "../plugins/capabilities.ts";
 import type { AnyPlugin, PlaintextCredential, ResourceTypeDefinition } from "../plugins/contract.ts";
-import { systemClock } from "../sync/clock.ts";
+import { systemClock } from "../upstream/clock.ts";
 import { ProvisionError } from "./errors.ts";
 import { loadEntitlement, loadGrant, loadResource, principalId } from "./resolve.ts";
 import { callOnce, type ProvisionOptions, withProvisionRetry } from "./retry.ts";

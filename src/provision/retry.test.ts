@@ -11,8 +11,8 @@ import { entitlement, grant, group, resourceType, user } from "../model/builders
 import { connectPlugin } from "../plugins/connect.ts";
 import type { Logger } from "../plugins/contract.ts";
 import { definePlugin } from "../plugins/define.ts";
-import { TransientError } from "../sync/errors.ts";
-import type { Clock } from "../sync/types.ts";
+import type { Clock } from "../upstream/clock.ts";
+import { TransientError } from "../upstream/errors.ts";
 import { createAccount, deleteResource, grantEntitlement, ProvisionError, revokeGrant } from "./index.ts";
 
 const START = Date.UTC(2026, 10, 28, 12, 0, 0);

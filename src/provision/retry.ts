@@ -5,10 +5,11 @@
  * the sync engine's wait rule. A transient failure that outlasts the retries, or
  * hits a call that is not retried, becomes a ProvisionError "unavailable".
  */
-import { systemClock } from "../sync/clock.ts";
-import { TransientError } from "../sync/errors.ts";
-import { type RetryPolicy, withRetry } from "../sync/retry.ts";
-import type { Clock } from "../sync/types.ts";
+
+import type { Clock } from "../upstream/clock.ts";
+import { systemClock } from "../upstream/clock.ts";
+import { TransientError } from "../upstream/errors.ts";
+import { type RetryPolicy, withRetry } from "../upstream/retry.ts";
 import { ProvisionError } from "./errors.ts";
 import type { ProvisionTarget } from "./target.ts";
 

@@ -10,7 +10,7 @@ import { cronRedactor, runScheduledSyncs, stringEnv } from "../jobs/cron.ts";
 import { locationCheckpoints } from "../jobs/location-checkpoints.ts";
 import { consoleSink, createLogger } from "../log/index.ts";
 import type { AnyPlugin, PluginRegistry } from "../plugins/contract.ts";
-import { staticRegistry } from "../plugins/static-registry.ts";
+import { staticRegistry } from "../registry/static-registry.ts";
 import { authSettingsFromEnv, connectorsFromRegistry, type EnvLike } from "./settings.ts";
 
 interface ExecutionContextLike {

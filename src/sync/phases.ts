@@ -22,9 +22,8 @@ import {
   type ResourceType,
 } from "../model/types.ts";
 import type { Page, ResourceTypeDefinition, SyncCallContext } from "../plugins/contract.ts";
-import type { SyncRun } from "./engine.ts";
-import { describe } from "./engine.ts";
-import { NotFoundError, SyncError } from "./errors.ts";
+import { NotFoundError } from "../upstream/errors.ts";
+import { SyncError } from "./errors.ts";
 import { expandGrants } from "./expand.ts";
 import {
   filterFullSyncGrant,
@@ -36,6 +35,7 @@ import {
   missingTrait,
   skips,
 } from "./ingest.ts";
+import { describe, type SyncRun } from "./run.ts";
 import type { Action, NewAction } from "./state.ts";
 
 /**

@@ -5,6 +5,7 @@
 import type { C1zWriter } from "../c1z/store.ts";
 import type { ResourceId } from "../model/types.ts";
 import type { AnyPlugin, Logger } from "../plugins/contract.ts";
+import type { Clock } from "../upstream/clock.ts";
 
 export type SyncPhase =
   | "init"
@@ -17,11 +18,7 @@ export type SyncPhase =
   | "targeted-resource-sync"
   | "done";
 
-/** Injectable time, so tests never sleep. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+export type { Clock };
 
 export interface SyncOptions {
   plugin: AnyPlugin;

@@ -4,7 +4,7 @@
  * like the other one-shot operations, and honours an Idempotency-Key.
  */
 import * as v from "valibot";
-import { actionSchemas } from "../../plugins/actions.ts";
+import { actionSchemas } from "../../provision/actions.ts";
 import { provisioner } from "../provisioning.ts";
 import { type AnyRoute, route } from "../route.ts";
 import { ConnectorName, ConnectorParams } from "../schemas.ts";

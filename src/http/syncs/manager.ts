@@ -17,14 +17,12 @@ import { resourceId } from "../../model/builders.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from "../../sync/engine.ts";
 import type { Clock, ProgressEvent } from "../../sync/types.ts";
-import type { ConnectorEntry } from "../services.ts";
-import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
+import type { ConnectorEntry } from "../types.ts";
+import type { StartResult, SyncEvent } from "./runner.ts";
 
-export interface SyncEvent {
-  seq: number;
-  event: "phase" | "progress" | "warning" | "retry" | "checkpoint" | "result";
-  data: unknown;
-}
+export type { StartResult, SyncEvent };
+
+import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
 
 type Listener = (event: SyncEvent) => void;
 
@@ -50,10 +48,6 @@ export interface SyncManagerOptions {
 }
 
 export const DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS = 30_000;
-
-export type StartResult =
-  | { started: true; record: SyncRecord; persisted: Promise<void>; done: Promise<SyncRecord> }
-  | { started: false; running: SyncRecord };
 
 const MAX_WARNINGS_KEPT = 100;
 

@@ -4,9 +4,19 @@
  * (src/workers/http-syncs.ts), where the lock and the records live outside any
  * one isolate.
  */
-import type { ConnectorEntry } from "../services.ts";
+
 import type { SyncRecord, SyncRequest } from "../state/store.ts";
-import type { StartResult, SyncEvent } from "./manager.ts";
+import type { ConnectorEntry } from "../types.ts";
+
+export interface SyncEvent {
+  seq: number;
+  event: "phase" | "progress" | "warning" | "retry" | "checkpoint" | "result";
+  data: unknown;
+}
+
+export type StartResult =
+  | { started: true; record: SyncRecord; persisted: Promise<void>; done: Promise<SyncRecord> }
+  | { started: false; running: SyncRecord };
 
 export interface SyncRunner {
   /** Settles once syncs left running by a previous process are resumed or marked failed. */

@@ -5,7 +5,7 @@
  * Loaded by the CLI from this directory, and imported by in-process tests.
  */
 import { definePlugin, group, resourceType, user, v } from "../../../../src/plugins/sdk.ts";
-import { NotFoundError } from "../../../../src/sync/errors.ts";
+import { NotFoundError } from "../../../../src/upstream/errors.ts";
 
 /** In-process tests may hold the first listing until they have subscribed to the sync's events. */
 export const hold: { until: Promise<void> } = { until: Promise.resolve() };

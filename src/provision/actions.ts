@@ -7,8 +7,8 @@
  */
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { ProvisionError } from "../provision/errors.ts";
-import type { ActionDefinition, AnyPlugin, PluginContext } from "./contract.ts";
+import type { ActionDefinition, AnyPlugin, PluginContext } from "../plugins/contract.ts";
+import { ProvisionError } from "./errors.ts";
 
 export type JsonSchema = Record<string, unknown>;
 

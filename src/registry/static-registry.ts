@@ -1,16 +1,12 @@
 /**
- * A registry from statically imported plugins (src/plugins/registry.generated.ts),
+ * A registry from statically imported plugins (src/registry/registry.generated.ts),
  * for runtimes without module discovery. Same checks and failure reports as the loader.
  */
-import type { LoadedPlugin, PluginLoadFailure, PluginRegistry } from "./contract.ts";
-import { validatePluginDefinition } from "./define.ts";
+import type { LoadedPlugin, PluginLoadFailure, PluginRegistry } from "../plugins/contract.ts";
+import { validatePluginDefinition } from "../plugins/define.ts";
+import type { GeneratedPluginEntry } from "./types.ts";
 
-export interface GeneratedPluginEntry {
-  name: string;
-  /** Repository-relative path of the module. */
-  source: string;
-  plugin: unknown;
-}
+export type { GeneratedPluginEntry };
 
 export function registryFromEntries(entries: readonly GeneratedPluginEntry[]): PluginRegistry {
   const plugins: LoadedPlugin[] = [];

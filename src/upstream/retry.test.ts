@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { Clock } from "./clock.ts";
 import { TransientError } from "./errors.ts";
 import { MAX_DELAY_MS, retryWait, withRetry } from "./retry.ts";
-import type { Clock } from "./types.ts";
 
 // Expected figures follow Go's pkg/retry rule (baton-model.md §2.11): attempts × 1 s, cap 60 s,
 // remaining ≤ 0 ⇒ until reset, else ceil((reset − now) / remaining) whole seconds.

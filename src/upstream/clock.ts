@@ -1,4 +1,8 @@
-import type { Clock } from "./types.ts";
+/** Injectable time, so tests never sleep. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
 
 /** Real time. Tests pass their own `Clock` so they never sleep. */
 export const systemClock: Clock = {

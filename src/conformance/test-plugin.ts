@@ -18,18 +18,24 @@ import {
   type Resource,
   ResourceIdSchema,
 } from "../model/types.ts";
-import { retryingFetch } from "../sync/fetch.ts";
-import { runSync } from "../sync/index.ts";
-import { connectPlugin, memoryStateStore } from "./connect.ts";
-import type { AnyPlugin, Page, PluginStateStore, ResourceTypeDefinition, SyncCallContext } from "./contract.ts";
-import { validatePluginDefinition } from "./define.ts";
+import { connectPlugin, memoryStateStore } from "../plugins/connect.ts";
+import type {
+  AnyPlugin,
+  Page,
+  PluginStateStore,
+  ResourceTypeDefinition,
+  SyncCallContext,
+} from "../plugins/contract.ts";
+import { validatePluginDefinition } from "../plugins/define.ts";
 import {
   validateEntitlement,
   validateGrant,
   validatePage,
   validateResource,
   validateStaticEntitlement,
-} from "./validate-output.ts";
+} from "../plugins/validate-output.ts";
+import { runSync } from "../sync/index.ts";
+import { retryingFetch } from "../upstream/fetch.ts";
 
 export interface TestPluginOptions {
   /** The plugin's config, before defaults (validated with its schema). */

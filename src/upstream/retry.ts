@@ -3,8 +3,9 @@
  * at 60 s, replaced by the wait a known rate-limit reset implies. A sync retries
  * without limit from 1 s; the provisioning builder allows 3 retries from 15 s.
  */
+
+import type { Clock } from "./clock.ts";
 import { TransientError } from "./errors.ts";
-import type { Clock } from "./types.ts";
 
 export const INITIAL_DELAY_MS = 1000;
 export const MAX_DELAY_MS = 60_000;
