@@ -4,16 +4,16 @@
  * miniflare reads from NODE_EXTRA_CA_CERTS. We read the c1z the Worker serves.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openC1z } from "../src/c1z/index.ts";
 import { repoRoot } from "./cli-support.ts";
 import { authEnv, mintJwt, startProcess, waitForOutput } from "./runtime-support.ts";
-import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { buildWorker, syncThroughWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
 import { factsOf } from "./support/okta-c1z.ts";
 import { type LocalOkta, startLocalOkta } from "./support/okta-harness.ts";
+import { freePort } from "./upload-support.ts";
 
 const wrangler = join(repoRoot, "node_modules/.bin/wrangler");
 if (!existsSync(wrangler)) console.warn("okta workerd test skipped: wrangler not installed");
@@ -34,12 +34,7 @@ describe.skipIf(!existsSync(wrangler))("okta plugin on workerd", () => {
     const config = writeWorkerConfig(scratch, {
       vars: { ...authEnv(), BATON_DOMAIN: local.server.domain, BATON_API_TOKEN: local.server.token },
     });
-    const port = await new Promise<number>((ok) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const a = s.address();
-        s.close(() => ok(typeof a === "object" && a ? a.port : 0));
-      });
-    });
+    const port = await freePort();
     const server = startProcess(
       wrangler,
       ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, "state")],
@@ -52,22 +47,7 @@ describe.skipIf(!existsSync(wrangler))("okta plugin on workerd", () => {
       await waitForOutput(server, /Ready on http/);
       const base = `http://127.0.0.1:${port}`;
       const headers = { authorization: `Bearer ${await mintJwt()}` };
-      const started = await fetch(`${base}/v1/connectors/okta/syncs`, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: "{}",
-      });
-      expect(started.status).toBe(202);
-      const { id } = (await started.json()) as { id: string };
-      let record: { state: string; error?: unknown } = { state: "" };
-      for (let i = 0; i < 1200 && record.state !== "succeeded" && record.state !== "failed"; i++) {
-        record = (await (await fetch(`${base}/v1/connectors/okta/syncs/${id}`, { headers })).json()) as typeof record;
-        if (record.state !== "succeeded" && record.state !== "failed") await new Promise((ok) => setTimeout(ok, 100));
-      }
-      expect(record.state, JSON.stringify(record.error)).toBe("succeeded");
-      const download = await fetch(`${base}/v1/connectors/okta/syncs/${id}/c1z`, { headers });
-      expect(download.status).toBe(200);
-      const facts = factsOf(await openC1z(new Uint8Array(await download.arrayBuffer())));
+      const facts = factsOf(await openC1z(await syncThroughWorker(base, "okta", headers)));
       expect(facts.resourceTypeIds).toEqual(["app", "device", "group", "role", "user"]);
       expect(facts.resourceIds.get("user")?.length).toBe(local.server.org.users.length);
       expect(facts.resourceIds.get("group")?.length).toBe(local.server.org.groups.length);

@@ -12,7 +12,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openC1z } from "../src/c1z/index.ts";
 import { authEnv, mintJwt, startProcess, waitForOutput } from "./runtime-support.ts";
-import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { buildWorker, syncThroughWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
 import { type PostgresServer, postgresUnavailable, startPostgres } from "./support/postgres.ts";
 import { allResources } from "./support/postgres-c1z.ts";
 
@@ -110,24 +110,7 @@ describe.skipIf(unavailable !== undefined)("postgres plugin on Bun, Deno and wor
       await waitForOutput(server, /Ready on http/);
       const base = `http://127.0.0.1:${port}`;
       const headers = { authorization: `Bearer ${await mintJwt()}` };
-      const started = await fetch(`${base}/v1/connectors/postgres/syncs`, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: "{}",
-      });
-      expect(started.status).toBe(202);
-      const { id } = (await started.json()) as { id: string };
-      let record: { state: string; error?: unknown } = { state: "" };
-      for (let i = 0; i < 600 && record.state !== "succeeded" && record.state !== "failed"; i++) {
-        record = (await (
-          await fetch(`${base}/v1/connectors/postgres/syncs/${id}`, { headers })
-        ).json()) as typeof record;
-        if (record.state !== "succeeded" && record.state !== "failed") await new Promise((ok) => setTimeout(ok, 100));
-      }
-      expect(record.state, JSON.stringify(record.error)).toBe("succeeded");
-      const download = await fetch(`${base}/v1/connectors/postgres/syncs/${id}/c1z`, { headers });
-      expect(download.status).toBe(200);
-      const reader = await openC1z(new Uint8Array(await download.arrayBuffer()));
+      const reader = await openC1z(await syncThroughWorker(base, "postgres", headers));
       const resources = allResources(reader);
       expect(resources.filter((r) => r.id?.resourceType === "user")).toHaveLength(expectedRoles.users);
       expect(resources.filter((r) => r.id?.resourceType === "group")).toHaveLength(expectedRoles.groups);

@@ -100,3 +100,34 @@ export function workerdPeakRss(wranglerPid: number): number {
   }
   return total;
 }
+
+/**
+ * Starts a sync of `connector` through a running Worker's HTTP API, waits until it ends
+ * (failing with its error), and returns the c1z the Worker serves for it.
+ */
+export async function syncThroughWorker(
+  base: string,
+  connector: string,
+  headers: Record<string, string>,
+  polls = 1200,
+): Promise<Uint8Array> {
+  const started = await fetch(`${base}/v1/connectors/${connector}/syncs`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: "{}",
+  });
+  if (started.status !== 202) throw new Error(`starting the sync answered ${started.status}: ${await started.text()}`);
+  const { id } = (await started.json()) as { id: string };
+  let record: { state: string; error?: unknown } = { state: "" };
+  for (let i = 0; i < polls && record.state !== "succeeded" && record.state !== "failed"; i++) {
+    record = (await (
+      await fetch(`${base}/v1/connectors/${connector}/syncs/${id}`, { headers })
+    ).json()) as typeof record;
+    if (record.state !== "succeeded" && record.state !== "failed") await new Promise((ok) => setTimeout(ok, 100));
+  }
+  if (record.state !== "succeeded")
+    throw new Error(`the sync ended ${record.state || "unfinished"}: ${JSON.stringify(record.error)}`);
+  const download = await fetch(`${base}/v1/connectors/${connector}/syncs/${id}/c1z`, { headers });
+  if (download.status !== 200) throw new Error(`downloading the c1z answered ${download.status}`);
+  return new Uint8Array(await download.arrayBuffer());
+}
