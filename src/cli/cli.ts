@@ -12,6 +12,7 @@ import { loadPlugins } from "../plugins/loader.ts";
 import { environmentSecretValues } from "../plugins/secrets.ts";
 import { ProvisionError } from "../provision/errors.ts";
 import { UsageError } from "./args.ts";
+import { runExplorerCommand } from "./explorer-command.ts";
 import { mainHelp } from "./help.ts";
 import { INSPECT_COMMANDS, runInspectCommand } from "./inspect.ts";
 import { type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from "./io.ts";
@@ -37,6 +38,7 @@ async function dispatch(argv: readonly string[], io: CliIO, redactor: Redactor):
   if (first in INSPECT_COMMANDS) return runInspectCommand(first, rest, io, configFile);
   if (first === "diff") return runDiffCommand(rest, io, configFile);
   if (first === "export") return runExportCommand(rest, io, configFile);
+  if (first === "explorer") return runExplorerCommand(rest, io, configFile);
   const registry = await loadPlugins(pluginDirs(argv, io, configFile));
   if (first === "--help" || first === "-h" || first === "help") {
     io.stdout(mainHelp(registry));

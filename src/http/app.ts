@@ -6,13 +6,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { mountExplorer } from "../explorer/routes.ts";
 import { consoleSink, createLogger, createRedactor, type LogSink } from "../log/index.ts";
 import type { PluginLoadFailure } from "../plugins/contract.ts";
 import { secretValues } from "../plugins/secrets.ts";
 import type { Clock } from "../sync/types.ts";
 import { systemClock } from "../upstream/clock.ts";
 import { type AuthSettings, checkAuthSettings, createVerifier, type Verifier } from "./auth/jwt.ts";
-import { createAuthenticator } from "./auth/middleware.ts";
+import { createAuthenticator, requireScope } from "./auth/middleware.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { openApiDocument } from "./openapi.ts";
 import { HttpProblem, problemBody, problemResponse } from "./problem.ts";
@@ -21,7 +22,7 @@ import { type AnyRoute, type AppEnv, mountRoute } from "./route.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { provisionRoutes, storableReply } from "./routes/provision.ts";
 import { readRoutes } from "./routes/reads.ts";
-import { reviewRoutes } from "./routes/review.ts";
+import { exportDownload, reviewProblem, reviewRoutes } from "./routes/review.ts";
 import { syncRoutes } from "./routes/syncs.ts";
 import { type AppServices, type ConnectorEntry, connectorLookup } from "./services.ts";
 import { Snapshots } from "./snapshots.ts";
@@ -157,15 +158,26 @@ export function createAppWithServices(options: AppOptions): { app: Hono<AppEnv>;
   );
 
   let document: Record<string, unknown> | undefined;
+  const reviewSource = httpReviewSource(services);
   const routes: AnyRoute[] = [
     ...metaRoutes(services, () => document!),
     ...syncRoutes(services),
     ...readRoutes(services),
     ...provisionRoutes(services),
-    ...reviewRoutes(httpReviewSource(services)),
+    ...reviewRoutes(reviewSource),
   ];
   document = openApiDocument(routes, { title: "baton-edge", version: options.version ?? "0.1.0" });
   for (const spec of routes) mountRoute(app, spec, services);
+  // The web explorer at /ui: the same sync:read bearer auth as the API.
+  mountExplorer(app, {
+    source: reviewSource,
+    auth: options.auth.mode === "jwt",
+    authorize: async (c) => {
+      requireScope(await services.auth.authenticate(c.req.header("authorization")), "sync:read");
+    },
+    exportResponse: (name, id, format) => exportDownload(reviewSource, name, id, format),
+    problem: reviewProblem,
+  });
 
   app.notFound((c) =>
     problemResponse(

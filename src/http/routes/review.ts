@@ -1,11 +1,9 @@
 /** The access reviewer's reads: the diff between two syncs, and a sync's export for upload (XLSX, CSV). */
 import * as v from "valibot";
-import { csvChunks } from "../../review/csv.ts";
 import { bucketed, decodeCursor, diffCounts, diffPage, encodeCursor } from "../../review/diff.ts";
-import { exportRows } from "../../review/export-rows.ts";
+import { exportResponse } from "../../review/download.ts";
 import { defaultPair, type HeldSync, ReviewError, type ReviewSource } from "../../review/source.ts";
-import { pullStream } from "../../review/stream.ts";
-import { XLSX_CONTENT_TYPE, xlsxChunks } from "../../review/xlsx.ts";
+import { XLSX_CONTENT_TYPE } from "../../review/xlsx.ts";
 import { badRequest, conflict, HttpProblem, notFound } from "../problem.ts";
 import { type AnyRoute, route } from "../route.ts";
 import { ConnectorParams, SyncIdParam, SyncParams } from "../schemas.ts";
@@ -71,25 +69,14 @@ async function held(source: ReviewSource, name: string, id: string): Promise<Hel
   }
 }
 
-/** `attachment; filename=…` with a plain ASCII name and the exact one in RFC 5987 form. */
-export function attachment(filename: string): string {
-  const ascii = filename.replace(/[^A-Za-z0-9._-]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
-
-export function exportResponse(opened: HeldSync, format: "xlsx" | "csv", filename: string): Response {
-  const chunks =
-    format === "xlsx" ? xlsxChunks(exportRows(opened.store, opened.syncId)) : csvChunks(opened.store, opened.syncId);
-  return new Response(
-    pullStream(chunks, () => opened.release()),
-    {
-      status: 200,
-      headers: {
-        "content-type": format === "xlsx" ? XLSX_CONTENT_TYPE : "text/csv; charset=utf-8",
-        "content-disposition": attachment(filename),
-      },
-    },
-  );
+/** One sync's export as a download: what the API's export routes and the explorer's links answer. */
+export async function exportDownload(
+  source: ReviewSource,
+  name: string,
+  id: string,
+  format: "xlsx" | "csv",
+): Promise<Response> {
+  return exportResponse(await held(source, name, id), format, `${name}-${id}.${format}`);
 }
 
 export function reviewRoutes(source: ReviewSource): AnyRoute[] {
@@ -115,10 +102,7 @@ export function reviewRoutes(source: ReviewSource): AnyRoute[] {
         409: { description: "The sync has not succeeded" },
         410: { description: "The file is no longer retained" },
       },
-      handler: async (_c, { params }) => {
-        const opened = await held(source, params.name, params.id);
-        return exportResponse(opened, format, `${params.name}-${params.id}.${format}`);
-      },
+      handler: async (_c, { params }) => exportDownload(source, params.name, params.id, format),
     });
 
   return [

@@ -1,0 +1,153 @@
+/**
+ * The explorer's reads over one sync, each a page in external-id order with a
+ * keyset cursor (`after`), so a page costs the same at row 100 and row 100,000.
+ * Search matches the id or the display name, case-insensitively, on the server.
+ */
+import { fromBinary } from "@bufbuild/protobuf";
+import type { SqliteC1zStore } from "../c1z/index.ts";
+import { resourceId } from "../model/builders.ts";
+import { type Entitlement, type Grant, GrantSchema, type Resource, ResourceSchema } from "../model/types.ts";
+import type { SqlValue } from "../storage/index.ts";
+
+export interface Page<T> {
+  items: T[];
+  /** The cursor for the next page, or null on the last one. */
+  next: string | null;
+}
+
+const SCAN_BATCH = 500;
+
+/** Rows of a query ordered by external_id, `after` the cursor, until `limit` pass `keep`. */
+function keysetPage<T>(
+  store: SqliteC1zStore,
+  sql: { table: string; where: string; params: SqlValue[] },
+  after: string,
+  limit: number,
+  decode: (data: Uint8Array) => T,
+  keep: (item: T) => boolean = () => true,
+): Page<T> {
+  const statement = store.db.prepare(
+    `select external_id, data from ${sql.table} where ${sql.where} and external_id > ? order by external_id limit ?`,
+  );
+  try {
+    const items: T[] = [];
+    let last = after;
+    let lastKept = after;
+    for (;;) {
+      const rows = statement.all(...sql.params, last, SCAN_BATCH);
+      for (const row of rows) {
+        last = String(row.external_id);
+        const item = decode(row.data as Uint8Array);
+        if (!keep(item)) continue;
+        if (items.length === limit) return { items, next: lastKept };
+        items.push(item);
+        lastKept = last;
+      }
+      if (rows.length < SCAN_BATCH) return { items, next: null };
+    }
+  } finally {
+    statement.finalize();
+  }
+}
+
+function count(store: SqliteC1zStore, sql: string, params: SqlValue[]): number {
+  return Number(store.db.prepare(sql).get(...params)?.n ?? 0);
+}
+
+export function matches(resource: Resource, query: string): boolean {
+  const q = query.toLowerCase();
+  return resource.displayName.toLowerCase().includes(q) || (resource.id?.resource ?? "").toLowerCase().includes(q);
+}
+
+/** A type's resources, optionally only those whose id or display name contains `query`. */
+export function resourcesOfType(
+  store: SqliteC1zStore,
+  syncId: string,
+  type: string,
+  options: { query?: string; after?: string; limit: number },
+): Page<Resource> & { total: number } {
+  const where = { table: "v1_resources", where: "sync_id = ? and resource_type_id = ?", params: [syncId, type] };
+  const query = options.query?.trim();
+  const page = keysetPage(
+    store,
+    where,
+    options.after ?? "",
+    options.limit,
+    (data) => fromBinary(ResourceSchema, data),
+    query ? (resource) => matches(resource, query) : undefined,
+  );
+  const total = count(store, "select count(*) as n from v1_resources where sync_id = ? and resource_type_id = ?", [
+    syncId,
+    type,
+  ]);
+  return { ...page, total };
+}
+
+/** Grants on the entitlements of one resource. */
+export function grantsOnResource(
+  store: SqliteC1zStore,
+  syncId: string,
+  resource: { resourceType: string; resource: string },
+  options: { after?: string; limit: number },
+): Page<Grant> & { total: number } {
+  const params = [syncId, resource.resourceType, resource.resource];
+  const where = "sync_id = ? and resource_type_id = ? and resource_id = ?";
+  return {
+    ...keysetPage(store, { table: "v1_grants", where, params }, options.after ?? "", options.limit, (data) =>
+      fromBinary(GrantSchema, data),
+    ),
+    total: count(store, `select count(*) as n from v1_grants where ${where}`, params),
+  };
+}
+
+/** Grants held by one principal: its access. */
+export function grantsOfPrincipal(
+  store: SqliteC1zStore,
+  syncId: string,
+  principal: { resourceType: string; resource: string },
+  options: { after?: string; limit: number },
+): Page<Grant> & { total: number } {
+  const params = [syncId, principal.resourceType, principal.resource];
+  const where = "sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ?";
+  return {
+    ...keysetPage(store, { table: "v1_grants", where, params }, options.after ?? "", options.limit, (data) =>
+      fromBinary(GrantSchema, data),
+    ),
+    total: count(store, `select count(*) as n from v1_grants where ${where}`, params),
+  };
+}
+
+/** How many grants each entitlement of a resource has. */
+export function grantCountsByEntitlement(
+  store: SqliteC1zStore,
+  syncId: string,
+  resource: { resourceType: string; resource: string },
+): Map<string, number> {
+  const rows = store.db
+    .prepare(
+      `select entitlement_id as e, count(*) as n from v1_grants
+       where sync_id = ? and resource_type_id = ? and resource_id = ? group by entitlement_id`,
+    )
+    .all(syncId, resource.resourceType, resource.resource);
+  return new Map(rows.map((row) => [String(row.e), Number(row.n)]));
+}
+
+/** Every entitlement of a resource (a resource has few). */
+export function entitlementsOf(
+  store: SqliteC1zStore,
+  syncId: string,
+  resource: { resourceType: string; resource: string },
+): Entitlement[] {
+  const out: Entitlement[] = [];
+  let pageToken = "";
+  do {
+    const page = store.listEntitlements({
+      syncId,
+      pageToken,
+      resource: resourceId(resource.resourceType, resource.resource),
+    });
+    out.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "");
+  return out;
+}
