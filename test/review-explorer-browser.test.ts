@@ -189,7 +189,7 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
     await page.locator("#signin").waitFor();
     await shot("01-sign-in");
     expect(await page.locator("table").count()).toBe(0);
-    expect(await page.locator("main").innerText()).not.toContain(latest);
+    expect(await page.locator("main").textContent()).not.toContain(latest);
     const shell = await fetch(`${base}/ui/c/demo/s/${latest}`);
     expect(shell.status).toBe(200);
     const shellText = await shell.text();
@@ -219,13 +219,13 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
     expect(page.url()).toBe(`${base}/ui/c/demo/s/${latest}`);
     for (const type of ["user", "group", "role"]) {
       const cell = page.locator(`tr[data-type="${type}"] [data-testid="resources"]`);
-      expect(Number(await cell.innerText())).toBe(count("v1_resources", `resource_type_id = '${type}'`));
+      expect(Number(await cell.textContent())).toBe(count("v1_resources", `resource_type_id = '${type}'`));
     }
     await shot("03-resource-types");
 
     await page.locator('tr[data-type="group"] a').click();
     await page.locator('[data-testid="resources"] tbody tr').first().waitFor();
-    expect(Number(await page.locator('[data-testid="total"]').innerText())).toBe(
+    expect(Number(await page.locator('[data-testid="total"]').textContent())).toBe(
       count("v1_resources", "resource_type_id = 'group'"),
     );
     await page.locator('input[name="q"]').fill("Group 1");
@@ -238,9 +238,9 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
     await page.locator('[data-testid="grant-count"]').waitFor();
     const grants = count("v1_grants", "resource_type_id = 'group' and resource_id = 'g-01'");
     expect(grants).toBeGreaterThan(0);
-    expect(Number(await page.locator('[data-testid="grant-count"]').innerText())).toBe(grants);
+    expect(Number(await page.locator('[data-testid="grant-count"]').textContent())).toBe(grants);
     expect(await page.locator('[data-testid="grants"] tbody tr').count()).toBe(Math.min(grants, 50));
-    expect(Number(await page.locator('[data-testid="entitlement-count"]').innerText())).toBe(
+    expect(Number(await page.locator('[data-testid="entitlement-count"]').textContent())).toBe(
       count("v1_entitlements", "resource_type_id = 'group' and resource_id = 'g-01'"),
     );
     await shot("05-group-grants");
@@ -248,7 +248,7 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
     await page.locator('[data-testid="grants"] tbody a').first().click();
     await page.locator('[data-testid="access-count"]').waitFor();
     const principal = decodeURIComponent(new URL(page.url()).pathname.split("/").at(-1)!);
-    expect(Number(await page.locator('[data-testid="access-count"]').innerText())).toBe(
+    expect(Number(await page.locator('[data-testid="access-count"]').textContent())).toBe(
       count("v1_grants", `principal_resource_id = '${principal}'`),
     );
     await shot("06-principal-access");
@@ -262,10 +262,10 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
     await page.locator('form[data-nav] button[type="submit"]').click();
     await page.locator('[data-testid="diff-counts"]').waitFor();
     const created = page.locator('tr[data-section="grants"] td[data-kind="created"]');
-    expect(await created.innerText()).toBe("1");
+    expect(await created.textContent()).toBe("1");
     expect(await created.evaluate((cell) => getComputedStyle(cell).backgroundColor)).toBe("rgb(218, 251, 225)");
-    expect(await page.locator('tr[data-section="resources"] td[data-kind="created"]').innerText()).toBe("0");
-    expect(await page.locator('[data-testid="diff-grants"] tr.created').innerText()).toContain(
+    expect(await page.locator('tr[data-section="resources"] td[data-kind="created"]').textContent()).toBe("0");
+    expect(await page.locator('[data-testid="diff-grants"] tr.created').textContent()).toContain(
       "role:auditor:assigned:user:u-0005",
     );
     await shot("07-diff");
@@ -298,7 +298,7 @@ describe.skipIf(missing !== undefined)("the explorer in headless Chromium", () =
       await page.goto(base + url);
       await page.locator(ready).waitFor();
       await shot(`hostile-${index + 1}`);
-      const text = await page.locator("main").innerText();
+      const text = (await page.locator("main").textContent()) ?? "";
       for (const value of Object.values(HOSTILE)) if (text.includes(value.split("\n")[0])) seen.add(value);
       expect(await page.locator("main script, main img, main b").count(), url).toBe(0);
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), url).toBeUndefined();
