@@ -9,7 +9,7 @@
 import type { Clock } from "../upstream/clock.ts";
 import { systemClock } from "../upstream/clock.ts";
 import { TransientError } from "../upstream/errors.ts";
-import { type RetryPolicy, withRetry } from "../upstream/retry.ts";
+import { type BackoffPolicy, withRetry } from "../upstream/retry.ts";
 import { ProvisionError } from "./errors.ts";
 import type { ProvisionTarget } from "./target.ts";
 
@@ -17,7 +17,7 @@ import type { ProvisionTarget } from "./target.ts";
  * Go's retryer counts failures: with MaxAttempts 3 it waits 15 s, 30 s, 45 s and
  * gives up on the fourth failure, so a grant reaches the plugin at most 4 times.
  */
-export const PROVISION_RETRY: RetryPolicy = { initialDelayMs: 15_000, maxDelayMs: 60_000, maxRetries: 3 };
+export const PROVISION_RETRY: BackoffPolicy = { initialDelayMs: 15_000, maxDelayMs: 60_000, maxRetries: 3 };
 
 export interface ProvisionOptions {
   /** Waits between attempts run on this clock; tests inject one so they never sleep. */

@@ -4,14 +4,14 @@
  * injectable so tests never sleep.
  */
 
-export interface RetryPolicy {
+export interface S3RetryPolicy {
   /** Total attempts per request, including the first. */
   maxAttempts: number;
   /** Delay before retry number `retry` (1-based). */
   delayMs(retry: number): number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = {
+export const defaultS3RetryPolicy: S3RetryPolicy = {
   maxAttempts: 4,
   delayMs: (retry) => Math.random() * Math.min(20_000, 200 * 2 ** retry),
 };
@@ -28,7 +28,7 @@ function token(count: number, delay: number): Token {
 }
 
 /** A `RetryStrategyV2` (the AWS SDK's interface) built from a policy. */
-export function sdkRetryStrategy(policy: RetryPolicy) {
+export function sdkRetryStrategy(policy: S3RetryPolicy) {
   return {
     async acquireInitialRetryToken(_scope: string): Promise<Token> {
       return token(0, 0);

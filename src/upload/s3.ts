@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { sha256, toBase64, toHex } from "./checksum.ts";
 import type { S3Destination, StaticCredentials } from "./destination.ts";
-import { defaultRetryPolicy, type RetryPolicy, sdkRetryStrategy } from "./retry.ts";
+import { defaultS3RetryPolicy, type S3RetryPolicy, sdkRetryStrategy } from "./retry.ts";
 
 export const C1Z_CONTENT_TYPE = "application/c1z";
 /** S3's minimum part size (all parts but the last). */
@@ -32,7 +32,7 @@ export type Env = Record<string, string | undefined>;
 export interface S3Options {
   /** Where `AWS_*` variables are read from (process.env, a Worker's env). */
   env?: Env;
-  retry?: RetryPolicy;
+  retry?: S3RetryPolicy;
   /** Bytes per part; at least 5 MiB. */
   partSize?: number;
   /** Objects at least this large go multipart; defaults to `partSize`. */
@@ -219,11 +219,11 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** `BATON_S3_MAX_ATTEMPTS` (1 = no retries) with the default backoff. */
-export function retryPolicyFrom(env: Env): RetryPolicy {
+export function retryPolicyFrom(env: Env): S3RetryPolicy {
   const attempts = Number(env.BATON_S3_MAX_ATTEMPTS);
   return Number.isInteger(attempts) && attempts >= 1
-    ? { ...defaultRetryPolicy, maxAttempts: attempts }
-    : defaultRetryPolicy;
+    ? { ...defaultS3RetryPolicy, maxAttempts: attempts }
+    : defaultS3RetryPolicy;
 }
 
 /** `BATON_S3_PART_SIZE_MB` (at least 5), else 8 MiB. */

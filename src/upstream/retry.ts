@@ -10,7 +10,7 @@ import { TransientError } from "./errors.ts";
 export const INITIAL_DELAY_MS = 1000;
 export const MAX_DELAY_MS = 60_000;
 
-export interface RetryPolicy {
+export interface BackoffPolicy {
   initialDelayMs: number;
   maxDelayMs: number;
   /**
@@ -21,7 +21,7 @@ export interface RetryPolicy {
 }
 
 /** The sync loop's policy (parallel_syncer.go): unlimited, 1 s initial. */
-export const SYNC_RETRY: RetryPolicy = { initialDelayMs: INITIAL_DELAY_MS, maxDelayMs: MAX_DELAY_MS };
+export const SYNC_RETRY: BackoffPolicy = { initialDelayMs: INITIAL_DELAY_MS, maxDelayMs: MAX_DELAY_MS };
 
 export interface RetryWait {
   waitMs: number;
@@ -34,7 +34,7 @@ export function retryWait(
   attempt: number,
   error: TransientError,
   now: number,
-  policy: RetryPolicy = SYNC_RETRY,
+  policy: BackoffPolicy = SYNC_RETRY,
 ): RetryWait {
   let waitMs = attempt * policy.initialDelayMs;
   let rateLimited = false;
@@ -70,7 +70,7 @@ export async function withRetry<T>(
   clock: Clock,
   observer: RetryObserver,
   signal?: AbortSignal,
-  policy: RetryPolicy = SYNC_RETRY,
+  policy: BackoffPolicy = SYNC_RETRY,
 ): Promise<T> {
   let attempt = 0;
   for (;;) {
