@@ -6,9 +6,10 @@
  * `C1zWriter`, so a file-backed store or a streaming serializer plugs in here.
  */
 import type { C1zWriter } from "../c1z/store.ts";
-import type { ResourceId } from "../model/types.ts";
 import type { AnyPlugin, Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Clock, ObjectCounts, ProgressEvent, SyncResult } from "../sync/types.ts";
+import type { Clock, ObjectCounts, ProgressEvent, SyncResult, SyncScope } from "../sync/types.ts";
+
+export type { SyncScope };
 
 /** A connector to sync: a plugin with its resolved, validated config. */
 export interface SyncEntry {
@@ -39,23 +40,6 @@ export interface SavedC1z {
 export interface CheckpointStore {
   save(store: C1zWriter): Promise<void>;
   clear(): Promise<void>;
-}
-
-/** What to sync: Baton's sync flags. */
-export interface SyncScope {
-  /** `--sync-resource-types`. */
-  resourceTypeIds?: string[];
-  /** `--sync-resources`: a targeted (partial) sync of these resources. */
-  targetResources?: ResourceId[];
-  /** `--skip-entitlements-and-grants`: a `resources_only` sync. */
-  resourcesOnly?: boolean;
-  /** `--skip-grants` (targeted syncs only). */
-  skipGrants?: boolean;
-  skipExpansion?: boolean;
-  /** `--skip-full-sync`: start and end an empty full sync. */
-  skipFullSync?: boolean;
-  /** `--workers`: parallelism within a phase. */
-  workers?: number;
 }
 
 export interface ConnectorSyncOptions {

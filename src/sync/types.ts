@@ -20,24 +20,28 @@ export type SyncPhase =
 
 export type { Clock };
 
-export interface SyncOptions {
-  plugin: AnyPlugin;
-  /** What `plugin.connect(config)` returned. */
-  client: unknown;
-  store: C1zWriter;
+/** What to sync: Baton's sync flags. */
+export interface SyncScope {
   /** `--sync-resource-types`. */
   resourceTypeIds?: string[];
   /** `--sync-resources`: a targeted (partial) sync of these resources. */
   targetResources?: ResourceId[];
   /** `--skip-entitlements-and-grants`: a `resources_only` sync. */
   resourcesOnly?: boolean;
-  /** `--skip-grants` (targeted syncs only). */
+  /** `--skip-grants`: list no grants (the CLI allows it only with --sync-resources, as Baton). */
   skipGrants?: boolean;
   skipExpansion?: boolean;
   /** `--skip-full-sync`: start and end an empty full sync. */
   skipFullSync?: boolean;
   /** `--workers`: parallelism within a phase. */
   workers?: number;
+}
+
+export interface SyncOptions extends SyncScope {
+  plugin: AnyPlugin;
+  /** What `plugin.connect(config)` returned. */
+  client: unknown;
+  store: C1zWriter;
   /**
    * Stop after this long with a checkpoint and a `SyncNotCompleteError` (Go's run duration);
    * the next runSync on the same store continues. For step-wise syncs on Workers.
