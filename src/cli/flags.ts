@@ -50,6 +50,14 @@ export const RUN_FLAGS: FlagSpec[] = [
   flag("rotate-credentials-type", "string", "The resource type of the resource to rotate credentials on", {
     hidden: true,
   }),
+  flag("client-id", "string", "The client ID used to authenticate with ConductorOne (service mode)"),
+  flag("client-secret", "string", "The client secret used to authenticate with ConductorOne (service mode)", {
+    secret: true,
+  }),
+  flag("task-concurrency", "integer", "Service mode: tasks run at the same time (1 to 100)", { default: 3 }),
+  flag("one-shot", "boolean", "Service mode: run until the first sync task has uploaded, then exit", {
+    default: false,
+  }),
   flag("invoke-action", "string", "The name of the action to invoke", { hidden: true }),
   flag("invoke-action-args", "string", "The arguments of the action to invoke, as a JSON object", { hidden: true }),
   flag("list-action-schemas", "boolean", "Print the plugin's actions and their argument schemas as JSON", {
@@ -61,6 +69,7 @@ export const RUN_FLAGS: FlagSpec[] = [
 
 /** Baton's built-in constraints between the standard flags (pkg/field/default_relationships.go). */
 export const RUN_RELATIONS: ConfigRelation[] = [
+  { kind: "requiredTogether", fields: ["client-id", "client-secret"] },
   { kind: "requiredTogether", fields: ["grant-entitlement", "grant-principal", "grant-principal-type"] },
   { kind: "requiredTogether", fields: ["delete-resource", "delete-resource-type"] },
   { kind: "requiredTogether", fields: ["rotate-credentials", "rotate-credentials-type"] },

@@ -50,6 +50,7 @@ import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
 import { pluginHelp } from "./help.ts";
 import { type CliIO, EXIT_OK } from "./io.ts";
 import { progressLine } from "./progress.ts";
+import { runServiceFromCli } from "./service.ts";
 import type { ConfigFile } from "./settings.ts";
 import { fileStateStore, stateFilePath } from "./state-file.ts";
 
@@ -167,6 +168,10 @@ export async function runPluginCommand(
   redactor.add(inlineCredentialValues(file));
   const statePath = stateFilePath(file, plugin.name, io.cwd);
   const pluginState = statePath ? fileStateStore(statePath) : undefined;
+  if (pick(standard, "client-id") !== undefined) {
+    const service = { standard, pluginState, log, redactor, io, targetResources, workers };
+    return runServiceFromCli({ name: plugin.name, plugin, config: resolved.config }, service);
+  }
   const actionName = pick(standard, "invoke-action");
   if (actionName !== undefined || ONE_SHOT_FLAGS.some((name) => pick(standard, name) !== undefined)) {
     const connected = await connectPlugin(plugin, resolved.config, { log, state: pluginState });
