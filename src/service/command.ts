@@ -114,7 +114,8 @@ export async function runServiceCommand(options: ServiceCommandOptions): Promise
 /** An AbortSignal aborted by the first SIGTERM or SIGINT; `dispose` removes the handlers. */
 export function shutdownSignal(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onSignal = (name: string) => () => controller.abort(new Error(`${name} received`));
+  // An AbortError, so running tasks report Canceled, as Go's cancelled context does.
+  const onSignal = (name: string) => () => controller.abort(new DOMException(`${name} received`, "AbortError"));
   const term = onSignal("SIGTERM");
   const int = onSignal("SIGINT");
   process.once("SIGTERM", term);

@@ -982,7 +982,7 @@ func main() {
 	dir := flag.String("dir", "", "where ca.pem, secret.txt, uploads and report.json go")
 	scenario := flag.String("scenario", "main", "main|heartbeat|outage|oneshot|reject-token|expired")
 	heartbeat := flag.Duration("heartbeat", time.Second, "next_heartbeat the server asks for")
-	downFirst := flag.Duration("down-first", 0, "outage: stay down this long before first listening")
+	downUntil := flag.String("down-until", "", "stay down (nothing listening) until this file exists")
 	outage := flag.Duration("outage", 4*time.Second, "outage: how long the mid-run outage lasts")
 	flag.Parse()
 	if *dir == "" {
@@ -1024,20 +1024,24 @@ func main() {
 	_ = probe.Close()
 	l := &listener{addr: addr, handler: handler, tls: tlsConfig}
 	_, port, _ := net.SplitHostPort(addr)
-	if *downFirst == 0 {
+	if *downUntil == "" {
 		if err := l.up(); err != nil {
 			fmt.Fprintln(os.Stderr, "service-go:", err)
 			os.Exit(1)
 		}
 	}
 	fmt.Println("LISTENING", port)
-	if *downFirst > 0 {
-		time.Sleep(*downFirst)
+	if *downUntil != "" {
+		for {
+			if _, err := os.Stat(*downUntil); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		if err := l.up(); err != nil {
 			fmt.Fprintln(os.Stderr, "service-go:", err)
 			os.Exit(1)
 		}
-		rep.fact("upAfterMs", downFirst.Milliseconds())
 	}
 
 	ctx := context.Background()
