@@ -26,10 +26,10 @@ export default definePlugin({
     apiToken: v.pipe(v.string(), v.minLength(8), v.metadata({ secret: true, description: "Acme API token" })),
     region: v.optional(v.pipe(v.picklist(["eu", "us"]), v.metadata({ description: "Acme region" })), "eu"),
     pageSize: v.optional(v.pipe(v.number(), v.integer(), v.metadata({ env: "ACME_PAGE_SIZE", description: "Items per page" })), 10),
-    clientId: v.optional(v.pipe(v.string(), v.metadata({ description: "OAuth client id" }))),
-    clientSecret: v.optional(v.pipe(v.string(), v.metadata({ secret: true, description: "OAuth client secret" }))),
+    oauthClientId: v.optional(v.pipe(v.string(), v.metadata({ description: "OAuth client id" }))),
+    oauthClientSecret: v.optional(v.pipe(v.string(), v.metadata({ secret: true, description: "OAuth client secret" }))),
   }),
-  configRelations: [{ kind: "requiredTogether", fields: ["clientId", "clientSecret"] }],
+  configRelations: [{ kind: "requiredTogether", fields: ["oauthClientId", "oauthClientSecret"] }],
   connect: (config) => config,
   resourceTypes: [
     {
@@ -168,8 +168,8 @@ describe("--help and config", () => {
       ["--api-token", "$BATON_API_TOKEN"],
       ["--region", "$BATON_REGION"],
       ["--page-size", "$ACME_PAGE_SIZE"],
-      ["--client-id", "$BATON_CLIENT_ID"],
-      ["--client-secret", "$BATON_CLIENT_SECRET"],
+      ["--oauth-client-id", "$BATON_OAUTH_CLIENT_ID"],
+      ["--oauth-client-secret", "$BATON_OAUTH_CLIENT_SECRET"],
       ["--file", "$BATON_FILE"],
       ["--log-level", "$BATON_LOG_LEVEL"],
     ]) {
@@ -195,7 +195,7 @@ describe("--help and config", () => {
       defaultValue: "10",
     });
     expect(schema.constraints).toEqual([
-      { kind: "CONSTRAINT_KIND_REQUIRED_TOGETHER", fieldNames: ["client-id", "client-secret"] },
+      { kind: "CONSTRAINT_KIND_REQUIRED_TOGETHER", fieldNames: ["oauth-client-id", "oauth-client-secret"] },
     ]);
   });
 });
@@ -247,9 +247,9 @@ describe("usage and config errors: one line naming the flag and its env var, exi
     ],
     [
       "fields required together",
-      ["acme", "--api-token", "long-enough", "--client-id", "abc"],
+      ["acme", "--api-token", "long-enough", "--oauth-client-id", "abc"],
       {},
-      /--client-id \(\$BATON_CLIENT_ID\), --client-secret \(\$BATON_CLIENT_SECRET\) must be set together/,
+      /--oauth-client-id \(\$BATON_OAUTH_CLIENT_ID\), --oauth-client-secret \(\$BATON_OAUTH_CLIENT_SECRET\) must be set together/,
     ],
     [
       "bad standard flag value",

@@ -2,7 +2,7 @@
 import type { ResourceId } from "../model/types.ts";
 import type { ResolvedValues } from "../plugins/config.ts";
 import type { Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../plugins/secrets.ts";
+import type { Redactor } from "../log/index.ts";
 import { runServiceCommand, shutdownSignal } from "../service/command.ts";
 import type { ServiceEntry } from "../service/tasks.ts";
 import type { CliIO } from "./io.ts";

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "../plugins/config.ts";
 import type { Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../plugins/secrets.ts";
+import type { Redactor } from "../log/index.ts";
 import { systemClock } from "../sync/clock.ts";
 import type { Clock } from "../sync/types.ts";
 import { createBatonClient } from "./client.ts";

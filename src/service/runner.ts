@@ -9,7 +9,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../plugins/contract.ts";
-import type { Redactor } from "../plugins/secrets.ts";
+import type { Redactor } from "../log/index.ts";
 import type { Clock } from "../sync/types.ts";
 import type { BatonClient } from "./client.ts";
 import { durationMs } from "./heartbeat.ts";

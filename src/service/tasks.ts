@@ -11,7 +11,7 @@ import type { ResourceId } from "../model/types.ts";
 import { actionSchemas, invokeAction } from "../plugins/actions.ts";
 import { connectPlugin } from "../plugins/connect.ts";
 import type { AnyPlugin, Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../plugins/secrets.ts";
+import type { Redactor } from "../log/index.ts";
 import {
   BatonActionStatus,
   CreateAccountResponse_ActionRequiredResultSchema,
