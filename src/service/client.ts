@@ -17,7 +17,7 @@ import {
   type BatonServiceUploadAssetRequest,
   BatonServiceUploadAssetRequestSchema,
 } from "../proto/gen/c1/connectorapi/baton/v1/baton_pb.ts";
-import type { Clock } from "../sync/types.ts";
+import type { Clock } from "../upstream/clock.ts";
 import type { TokenSource } from "./token.ts";
 
 /** baton-sdk's fileChunkSize. */

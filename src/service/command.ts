@@ -4,11 +4,12 @@
  * to ConductorOne and runs the task loop until SIGTERM/SIGINT, or, with
  * `--one-shot`, until the first full sync task has uploaded (`Task complete!`).
  */
+
+import type { Redactor } from "../log/index.ts";
 import { ConfigError } from "../plugins/config.ts";
 import type { Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../log/index.ts";
-import { systemClock } from "../sync/clock.ts";
-import type { Clock } from "../sync/types.ts";
+import type { Clock } from "../upstream/clock.ts";
+import { systemClock } from "../upstream/clock.ts";
 import { createBatonClient } from "./client.ts";
 import { parseClientId, parseClientSecret } from "./credentials.ts";
 import { BATON_EDGE_VERSION, hostId } from "./hello.ts";

@@ -7,13 +7,13 @@
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Any } from "../model/types.ts";
 import type { Redactor } from "../log/index.ts";
+import type { Any } from "../model/types.ts";
 import { PluginOutputError } from "../plugins/validate-output.ts";
 import type { BatonServiceFinishTaskRequest } from "../proto/gen/c1/connectorapi/baton/v1/baton_pb.ts";
 import { StatusSchema } from "../proto/gen/google/rpc/status_pb.ts";
 import { ProvisionError, type ProvisionErrorCode } from "../provision/errors.ts";
-import { TransientError } from "../sync/errors.ts";
+import { TransientError } from "../upstream/errors.ts";
 import { HeartbeatFailedError, TaskCancelledError } from "./heartbeat.ts";
 
 /** A task that must not be retried as it is (Go's ErrTaskNonRetryable). */

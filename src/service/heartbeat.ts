@@ -5,7 +5,7 @@
  * failed attempts in a row, abort the task's signal.
  */
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import type { Clock } from "../sync/types.ts";
+import type { Clock } from "../upstream/clock.ts";
 import type { BatonClient } from "./client.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 30_000;

@@ -8,9 +8,9 @@
  * Canceled through FinishTask, and ends the loop.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Logger } from "../plugins/contract.ts";
 import type { Redactor } from "../log/index.ts";
-import type { Clock } from "../sync/types.ts";
+import type { Logger } from "../plugins/contract.ts";
+import type { Clock } from "../upstream/clock.ts";
 import type { BatonClient } from "./client.ts";
 import { durationMs } from "./heartbeat.ts";
 import { helloRequest } from "./hello.ts";

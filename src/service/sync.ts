@@ -11,7 +11,7 @@ import type { ResourceId } from "../model/types.ts";
 import type { Task_SyncFullTask } from "../proto/gen/c1/connectorapi/baton/v1/baton_pb.ts";
 import type { ObjectCounts } from "../sync/types.ts";
 import { sha256 } from "./client.ts";
-import type { TaskContext } from "./tasks.ts";
+import type { TaskContext } from "./types.ts";
 
 export function taskSyncScope(spec: Task_SyncFullTask, defaults: TaskContext["defaults"]): SyncScope {
   const targets: ResourceId[] = [

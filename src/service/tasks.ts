@@ -7,11 +7,7 @@
 
 import { randomUUID } from "node:crypto";
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import type { ResourceId } from "../model/types.ts";
-import { actionSchemas, invokeAction } from "../plugins/actions.ts";
 import { connectPlugin } from "../plugins/connect.ts";
-import type { AnyPlugin, Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../log/index.ts";
 import {
   BatonActionStatus,
   CreateAccountResponse_ActionRequiredResultSchema,
@@ -28,6 +24,7 @@ import {
   RotateCredentialResponseSchema,
 } from "../proto/gen/c1/connector/v2/provisioning_pb.ts";
 import type { Task, Task_SyncFullTask } from "../proto/gen/c1/connectorapi/baton/v1/baton_pb.ts";
+import { actionSchemas, invokeAction } from "../provision/actions.ts";
 import {
   assertProvisioningEnabled,
   createAccount,
@@ -38,39 +35,14 @@ import {
   revokeResolved,
   rotateCredentials,
 } from "../provision/index.ts";
-import type { Clock } from "../sync/types.ts";
-import type { BatonClient } from "./client.ts";
 import { encryptCredentials } from "./encrypt.ts";
 import { finishError, finishSuccess, NonRetryableError } from "./finish.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { helloRequest } from "./hello.ts";
 import { syncAndUpload } from "./sync.ts";
+import type { TaskContext } from "./types.ts";
 
-/** A connector to run tasks for: the plugin with its resolved config. */
-export interface ServiceEntry {
-  name: string;
-  plugin: AnyPlugin;
-  config: Record<string, unknown>;
-}
-
-/** The local sync flags; a task's own fields take precedence, as in Go. */
-export interface LocalSyncDefaults {
-  resourceTypeIds?: string[];
-  targetResources?: ResourceId[];
-  skipFullSync?: boolean;
-  workers?: number;
-}
-
-export interface TaskContext {
-  entry: ServiceEntry;
-  client: BatonClient;
-  log: Logger;
-  redactor: Redactor;
-  clock: Clock;
-  provisioning: boolean;
-  defaults: LocalSyncDefaults;
-  pluginState?: PluginStateStore;
-}
+export type { LocalSyncDefaults, ServiceEntry, TaskContext } from "./types.ts";
 
 export type TaskKind =
   | "none"
