@@ -7,6 +7,7 @@ import { openC1z } from "../c1z/index.ts";
 import { locationDestination } from "../jobs/destinations.ts";
 import { runConnectorSync } from "../jobs/pipeline.ts";
 import { c1zBytesSource } from "../jobs/stores.ts";
+import { canUseWorkFile, localWorkFile } from "../jobs/work-file.ts";
 import {
   createLogger,
   createRedactor,
@@ -183,13 +184,17 @@ export async function runPluginCommand(
     }
   }
   log.info("sync starting", { plugin: plugin.name, file: describeDestination(parseDestination(file)) });
+  // A local file syncs through a file-backed store beside it (bounded memory, resumable after a kill).
+  const local = parseDestination(file);
+  const workFile = local.kind === "file" && (await canUseWorkFile()) ? localWorkFile(local.path) : undefined;
   try {
     const outcome = await runConnectorSync(
       { name: plugin.name, plugin, config: resolved.config },
       {
         // Only a finished sync is written; the previous file stays as it was on any failure.
-        store: c1zBytesSource(() => loadC1zSource(file, { env: io.env })),
-        destination: locationDestination(file, { env: io.env }),
+        store: workFile?.store ?? c1zBytesSource(() => loadC1zSource(file, { env: io.env })),
+        destination: workFile?.destination ?? locationDestination(file, { env: io.env }),
+        checkpoints: workFile?.checkpoints,
         scope: {
           resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
           targetResources: targetResources.length ? targetResources : undefined,
