@@ -8,6 +8,8 @@
  * New grants are `D:ptype:pid` embedding the stored entitlement D, the source grant's
  * principal, `GrantImmutable{}` and `sources {S}`; existing grants gain S in `sources`.
  * Processing destinations in topological order gives the same result as Go's depth rounds.
+ * Each grant is decoded about once: a destination's final grants stay in memory until the
+ * destinations fed by it are done (then they are dropped), and writes go out in batches.
  */
 import { create } from "@bufbuild/protobuf";
 import type { C1zWriter } from "../c1z/store.ts";
@@ -141,9 +143,32 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
   };
   const sourceEntitlements = new Map<string, Entitlement | undefined>();
   const destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
+  // A destination's final grants, kept while destinations it feeds are still to come.
+  const finalGrants = new Map<string, Grant[]>();
+  const consumersLeft = new Map<number, number>();
+  for (const node of destinations) {
+    for (const parent of graph.in.get(node)?.keys() ?? [])
+      consumersLeft.set(parent, (consumersLeft.get(parent) ?? 0) + 1);
+  }
+  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): Grant[] => {
+    const cached = finalGrants.get(sourceId);
+    if (!cached)
+      return allGrants(store, { syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] });
+    if (resourceTypeIds.length === 0) return cached;
+    const types = new Set(resourceTypeIds);
+    return cached.filter((g) => types.has(g.principal?.id?.resourceType ?? ""));
+  };
+  let pending: Grant[] = [];
+  const flush = () => {
+    for (let start = 0; start < pending.length; start += WRITE_CHUNK) {
+      store.putExpandedGrants(pending.slice(start, start + WRITE_CHUNK));
+    }
+    pending = [];
+  };
   let done = 0;
   for (const node of destinations) {
     const incoming = [...(graph.in.get(node) ?? [])].sort(([a], [b]) => a - b);
+    const feedsLater = (consumersLeft.get(node) ?? 0) > 0;
     for (const destinationId of graph.nodes.get(node) ?? []) {
       const destination = store.getEntitlement(destinationId, syncId);
       if (!destination?.resource) {
@@ -162,12 +187,7 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
           if (!sourceEntitlements.has(sourceId))
             sourceEntitlements.set(sourceId, store.getEntitlement(sourceId, syncId));
           if (!sourceEntitlements.get(sourceId)) continue;
-          const sourceGrants = allGrants(store, {
-            syncId,
-            entitlementId: sourceId,
-            principalResourceTypeIds: spec.resourceTypeIds,
-          });
-          for (const sourceGrant of sourceGrants) {
+          for (const sourceGrant of sourceGrantsOf(sourceId, spec.resourceTypeIds)) {
             const principalId = sourceGrant.principal?.id;
             if (!sourceGrant.principal || !principalId) continue;
             const sourceSources = sourceGrant.sources?.sources ?? {};
@@ -211,13 +231,18 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
           }
         }
       }
-      const writes = [...changed.values()];
-      for (let start = 0; start < writes.length; start += WRITE_CHUNK) {
-        store.putExpandedGrants(writes.slice(start, start + WRITE_CHUNK));
-      }
+      pending.push(...changed.values());
+      if (pending.length >= WRITE_CHUNK) flush();
+      if (feedsLater) finalGrants.set(destinationId, [...held.values()]);
+    }
+    for (const [parent] of incoming) {
+      const left = (consumersLeft.get(parent) ?? 1) - 1;
+      consumersLeft.set(parent, left);
+      if (left === 0) for (const sourceId of graph.nodes.get(parent) ?? []) finalGrants.delete(sourceId);
     }
     done++;
     options.onProgress?.(done, destinations.length, result.created);
   }
+  flush();
   return result;
 }
