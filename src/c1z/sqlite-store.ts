@@ -136,9 +136,13 @@ export class SqliteC1zStore implements C1zWriter {
     this.db.commitBatch();
   }
 
-  /** Go's retention (SyncRuns.deleteOld), then VACUUM, which needs no open transaction. */
+  /**
+   * Go's retention (SyncRuns.deleteOld), then VACUUM, which needs no open transaction. Deferred
+   * grant indexes are built first, so VACUUM packs them too and leaves no free pages behind.
+   */
   cleanup(keep = DEFAULT_KEEP_SYNCS): void {
     this.syncs.deleteOld(keep);
+    this.grantIndexes.restoreAll();
     this.db.commitBatch();
     this.db.exec("VACUUM");
     if (this.syncs.currentSyncId) this.db.beginBatch();

@@ -1,6 +1,6 @@
 /**
  * A synthetic org of any size, as bench/sync.ts builds it: users, groups nested in
- * chains of four (expansion on), `grants` direct memberships. `BULK_HANG_AT=<n>`
+ * chains of `chain` (4; expansion on), `grants` direct memberships. `BULK_HANG_AT=<n>`
  * makes the grants listing of group n hang after logging "hanging", so a test can
  * kill the process mid-sync; every listing logs what it lists, so a test can tell
  * what a resumed run listed again.
@@ -8,7 +8,6 @@
 import { definePlugin, entitlement, grant, group, resourceType, user, v } from "../../../../src/plugins/sdk.ts";
 
 const PAGE = 1000;
-const CHAIN = 4;
 const pad = (n: number) => String(n).padStart(7, "0");
 
 function page<T>(items: T[], token: string): { items: T[]; nextPageToken: string } {
@@ -28,6 +27,7 @@ export default definePlugin({
     users: v.optional(number, "1000"),
     groups: v.optional(number, "100"),
     grants: v.optional(number, "10000"),
+    chain: v.optional(number, "4"),
   }),
   connect: (config) => {
     const users = Array.from({ length: config.users }, (_, i) => user({ id: `u${pad(i)}`, displayName: `User ${i}` }));
@@ -35,7 +35,7 @@ export default definePlugin({
       group({ id: `g${pad(i)}`, displayName: `Group ${i}` }),
     );
     const hangAt = process.env.BULK_HANG_AT === undefined ? -1 : Number(process.env.BULK_HANG_AT);
-    return { users, groups, perGroup: Math.floor(config.grants / config.groups), hangAt };
+    return { users, groups, perGroup: Math.floor(config.grants / config.groups), chain: config.chain, hangAt };
   },
   resourceTypes: [
     {
@@ -57,7 +57,7 @@ export default definePlugin({
       },
       entitlements: async (g) => ({ items: [entitlement(g, "member")] }),
       grants: async (g, ctx) => {
-        const { users, groups, perGroup, hangAt } = ctx.client;
+        const { users, groups, perGroup, chain, hangAt } = ctx.client;
         const index = Number(g.id?.resource.slice(1));
         if (index === hangAt) {
           ctx.log.info("hanging", { group: index });
@@ -68,7 +68,7 @@ export default definePlugin({
         const members = Array.from({ length: perGroup }, (_, k) =>
           grant(g, "member", users[(start + k) % users.length]),
         );
-        if (index % CHAIN !== 0) {
+        if (index % chain !== 0) {
           const child = groups[index - 1];
           members.push(
             grant(g, "member", child, { expandable: { entitlementIds: [`group:${child.id?.resource}:member`] } }),
