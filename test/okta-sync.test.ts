@@ -109,7 +109,27 @@ describe("okta plugin against the local Okta", () => {
     expect(clock.now() - before).toBeGreaterThanOrEqual(60_000);
     const tries = local.server.requests.filter((r) => r.startsWith("GET /api/v1/groups?"));
     expect(tries.length).toBeGreaterThanOrEqual(3);
+    expect(local.server.tooManyRequests()).toBe(2);
     expect((await readFacts(file)).resourceIds.get("group")?.length).toBe(local.server.org.groups.length);
+  });
+
+  it("a response with X-Rate-Limit-Remaining: 0 makes the next call wait for the reset, with no 429 served", async () => {
+    const slept: number[] = [];
+    const recording = {
+      now: clock.now,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        await clock.sleep(ms);
+      },
+    };
+    local.server.spendWindow(/^\/api\/v1\/apps$/, 45);
+    const refusedBefore = local.server.tooManyRequests();
+    const file = path.join(dir, "window-spent.c1z");
+    await syncOkta(local, file, {}, recording);
+    expect(slept.filter((ms) => ms >= 1000)).toEqual([45_000]);
+    expect((await readFacts(file)).resourceIds.get("app")?.length).toBe(local.server.org.apps.length);
+    // Waiting replaced the request that would have been refused: the server served no 429.
+    expect(local.server.tooManyRequests()).toBe(refusedBefore);
   });
 
   it("a rejected token fails the sync with Okta's error, without the token", async () => {

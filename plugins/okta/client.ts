@@ -3,7 +3,7 @@
  * become TransientError with the X-Rate-Limit-* facts for the engine to wait on), so it
  * runs on Node, Bun, Deno and Workers alike. Lists follow `Link: <…>; rel="next"`.
  */
-import { NotFoundError } from "../../src/plugins/sdk.ts";
+import { NotFoundError, TransientError } from "../../src/plugins/sdk.ts";
 
 /** Okta's error body (developer.okta.com/docs/reference/error-codes). */
 interface OktaErrorBody {
@@ -45,6 +45,9 @@ export interface OktaPage<T> {
 export type Authorizer = (method: string, url: string) => Promise<Record<string, string>>;
 
 export class OktaClient {
+  /** Set when a response said the window is spent (X-Rate-Limit-Remaining: 0): epoch ms of its reset. */
+  private spentUntil: number | undefined;
+
   constructor(
     readonly baseUrl: string,
     private readonly authorize: Authorizer,
@@ -100,6 +103,16 @@ export class OktaClient {
   }
 
   private async send<T>(method: string, path: string, body?: unknown): Promise<{ data: T; response: Response }> {
+    if (this.spentUntil !== undefined) {
+      // The next call would be a 429: let the engine wait for the reset (on its clock), then retry the page.
+      const resetAt = this.spentUntil;
+      this.spentUntil = undefined;
+      throw new TransientError("okta: rate limit window spent (X-Rate-Limit-Remaining: 0)", {
+        resetAt,
+        remaining: 0,
+        status: 429,
+      });
+    }
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = {
       accept: "application/json",
@@ -113,6 +126,11 @@ export class OktaClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const where = `${method} ${path.split("?")[0]}`;
+    const remaining = response.headers.get("x-rate-limit-remaining");
+    const reset = Number(response.headers.get("x-rate-limit-reset"));
+    if (remaining !== null && Number(remaining) === 0 && Number.isFinite(reset) && reset > 0) {
+      this.spentUntil = reset * 1000; // Okta's reset is in epoch seconds
+    }
     const text = await response.text();
     if (!response.ok) {
       let parsed: OktaErrorBody = {};

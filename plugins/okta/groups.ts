@@ -30,7 +30,7 @@ export function groupResource(g: OktaGroup): Resource {
   });
 }
 
-export function usersCount(resource: Resource): number | undefined {
+function usersCount(resource: Resource): number | undefined {
   const value = (resource.profile as Record<string, unknown> | undefined)?.users_count;
   return typeof value === "number" ? value : undefined;
 }

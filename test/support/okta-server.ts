@@ -37,6 +37,11 @@ export interface OktaServerOptions {
   /** The server's clock (epoch ms) for `Date` and `X-Rate-Limit-Reset`; tests pass their injected clock's. */
   now?: () => number;
   org?: OktaOrg;
+  /**
+   * Requests per minute the headers advertise (X-Rate-Limit-Limit); past it Remaining is 0.
+   * High by default so no test trips it by accident; `rateLimit` / `spendWindow` do it on purpose.
+   */
+  rateLimitPerMinute?: number;
   /** An OAuth 2.0 service app whose DPoP-bound tokens the API also accepts (okta-oauth.ts). */
   oauthApp?: OAuthServiceApp;
 }
@@ -56,8 +61,12 @@ export interface OktaServer {
   org: OktaOrg;
   /** Every request, as `METHOD /path?query`. */
   requests: string[];
+  /** How many 429 answers were served. */
+  tooManyRequests(): number;
   /** The next `times` requests whose path matches answer 429 with `X-Rate-Limit-Reset` `resetInSeconds` ahead. */
   rateLimit(path: RegExp, times: number, resetInSeconds: number): void;
+  /** The next request whose path matches succeeds but spends the window: `X-Rate-Limit-Remaining: 0`, reset ahead. */
+  spendWindow(path: RegExp, resetInSeconds: number): void;
   stop(): Promise<void>;
 }
 
@@ -74,16 +83,17 @@ class HttpError extends Error {
 
 const notFound = (what: string) => new HttpError(404, "E0000007", `Not found: Resource not found: ${what}`);
 
-const LIMIT_PER_MINUTE = 600;
-
 export async function startOktaServer(options: OktaServerOptions): Promise<OktaServer> {
   const org = options.org ?? seedOrg();
   const token = options.token ?? OKTA_TEST_TOKEN;
   const now = options.now ?? Date.now;
   const maxPageSize = options.maxPageSize ?? 200;
+  const limitPerMinute = options.rateLimitPerMinute ?? 10_000;
   const requests: string[] = [];
   const oauth = options.oauthApp ? oauthAuthority(options.oauthApp) : undefined;
   const faults: RateLimitFault[] = [];
+  const spends: RateLimitFault[] = [];
+  let served429 = 0;
   let windowStart = 0;
   let windowCount = 0;
   let base = "";
@@ -696,8 +706,8 @@ export async function startOktaServer(options: OktaServerOptions): Promise<OktaS
       windowCount = 0;
     }
     windowCount++;
-    res.setHeader("X-Rate-Limit-Limit", String(LIMIT_PER_MINUTE));
-    res.setHeader("X-Rate-Limit-Remaining", String(Math.max(0, LIMIT_PER_MINUTE - windowCount)));
+    res.setHeader("X-Rate-Limit-Limit", String(limitPerMinute));
+    res.setHeader("X-Rate-Limit-Remaining", String(Math.max(0, limitPerMinute - windowCount)));
     res.setHeader("X-Rate-Limit-Reset", String(Math.floor((windowStart + 60_000) / 1000)));
   }
 
@@ -728,12 +738,19 @@ export async function startOktaServer(options: OktaServerOptions): Promise<OktaS
       const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname));
       if (fault) {
         fault.times--;
-        res.setHeader("X-Rate-Limit-Limit", String(LIMIT_PER_MINUTE));
+        res.setHeader("X-Rate-Limit-Limit", String(limitPerMinute));
         res.setHeader("X-Rate-Limit-Remaining", "0");
         res.setHeader("X-Rate-Limit-Reset", String(Math.floor(now() / 1000) + fault.resetInSeconds));
+        served429++;
         throw new HttpError(429, "E0000047", "API call exceeded rate limit due to too many requests.");
       }
       rateLimitHeaders(res);
+      const spend = spends.find((f) => f.times > 0 && f.path.test(url.pathname));
+      if (spend) {
+        spend.times--;
+        res.setHeader("X-Rate-Limit-Remaining", "0");
+        res.setHeader("X-Rate-Limit-Reset", String(Math.floor(now() / 1000) + spend.resetInSeconds));
+      }
       const text = Buffer.concat(chunks).toString("utf8");
       const dpop = req.headers.dpop as string | undefined;
       if (oauth && url.pathname === "/oauth2/v1/token" && req.method === "POST") {
@@ -794,8 +811,12 @@ export async function startOktaServer(options: OktaServerOptions): Promise<OktaS
     token,
     org,
     requests,
+    tooManyRequests: () => served429,
     rateLimit(path, times, resetInSeconds) {
       faults.push({ path, times, resetInSeconds });
+    },
+    spendWindow(path, resetInSeconds) {
+      spends.push({ path, times: 1, resetInSeconds });
     },
     stop: () =>
       new Promise<void>((resolve) => {
