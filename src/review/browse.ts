@@ -1,13 +1,16 @@
 /**
  * The explorer's reads over one sync, each a page in external-id order with a
  * keyset cursor (`after`), so a page costs the same at row 100 and row 100,000.
- * Search matches the id or the display name, case-insensitively, on the server.
+ * Search matches the id or the display name, case-insensitively, on the server
+ * (over a per-type index of names built on the first search, see search-index.ts).
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import type { SqliteC1zStore } from "../c1z/index.ts";
 import { resourceId } from "../model/builders.ts";
 import { type Entitlement, type Grant, GrantSchema, type Resource, ResourceSchema } from "../model/types.ts";
 import type { SqlValue } from "../storage/index.ts";
+import { searchIndex } from "./search-index.ts";
+import { compareCodePoints } from "./sorted.ts";
 
 export interface Page<T> {
   items: T[];
@@ -17,14 +20,13 @@ export interface Page<T> {
 
 const SCAN_BATCH = 500;
 
-/** Rows of a query ordered by external_id, `after` the cursor, until `limit` pass `keep`. */
+/** Rows of a query ordered by external_id, `after` the cursor, `limit` of them. */
 function keysetPage<T>(
   store: SqliteC1zStore,
   sql: { table: string; where: string; params: SqlValue[] },
   after: string,
   limit: number,
   decode: (data: Uint8Array) => T,
-  keep: (item: T) => boolean = () => true,
 ): Page<T> {
   const statement = store.db.prepare(
     `select external_id, data from ${sql.table} where ${sql.where} and external_id > ? order by external_id limit ?`,
@@ -37,10 +39,8 @@ function keysetPage<T>(
       const rows = statement.all(...sql.params, last, SCAN_BATCH);
       for (const row of rows) {
         last = String(row.external_id);
-        const item = decode(row.data as Uint8Array);
-        if (!keep(item)) continue;
         if (items.length === limit) return { items, next: lastKept };
-        items.push(item);
+        items.push(decode(row.data as Uint8Array));
         lastKept = last;
       }
       if (rows.length < SCAN_BATCH) return { items, next: null };
@@ -66,21 +66,47 @@ export function resourcesOfType(
   type: string,
   options: { query?: string; after?: string; limit: number },
 ): Page<Resource> & { total: number } {
-  const where = { table: "v1_resources", where: "sync_id = ? and resource_type_id = ?", params: [syncId, type] };
-  const query = options.query?.trim();
-  const page = keysetPage(
-    store,
-    where,
-    options.after ?? "",
-    options.limit,
-    (data) => fromBinary(ResourceSchema, data),
-    query ? (resource) => matches(resource, query) : undefined,
-  );
   const total = count(store, "select count(*) as n from v1_resources where sync_id = ? and resource_type_id = ?", [
     syncId,
     type,
   ]);
-  return { ...page, total };
+  const query = options.query?.trim().toLowerCase();
+  if (!query) {
+    const where = { table: "v1_resources", where: "sync_id = ? and resource_type_id = ?", params: [syncId, type] };
+    const page = keysetPage(store, where, options.after ?? "", options.limit, (data) =>
+      fromBinary(ResourceSchema, data),
+    );
+    return { ...page, total };
+  }
+  const entries = searchIndex(store, syncId, type);
+  let start = 0;
+  if (options.after) {
+    const after = options.after;
+    let high = entries.length;
+    while (start < high) {
+      const mid = (start + high) >>> 1;
+      if (compareCodePoints(entries[mid].externalId, after) <= 0) start = mid + 1;
+      else high = mid;
+    }
+  }
+  const ids: string[] = [];
+  for (let i = start; i < entries.length && ids.length <= options.limit; i++) {
+    if (entries[i].text.includes(query)) ids.push(entries[i].externalId);
+  }
+  const shown = ids.slice(0, options.limit);
+  const rows = shown.length
+    ? store.db
+        .prepare(
+          `select external_id, data from v1_resources where sync_id = ? and resource_type_id = ? and external_id in (${shown.map(() => "?").join(", ")})`,
+        )
+        .all(syncId, type, ...shown)
+    : [];
+  const byId = new Map(rows.map((row) => [String(row.external_id), row.data as Uint8Array]));
+  const items = shown.flatMap((id) => {
+    const data = byId.get(id);
+    return data ? [fromBinary(ResourceSchema, data)] : [];
+  });
+  return { items, next: ids.length > options.limit ? shown[shown.length - 1] : null, total };
 }
 
 /** Grants on the entitlements of one resource. */
