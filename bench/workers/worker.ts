@@ -9,7 +9,12 @@ import { createC1z } from "../../src/c1z/open.ts";
 import { openPagedC1z } from "../../src/c1z/paged.ts";
 import type { C1zWriter } from "../../src/c1z/store.ts";
 import { runConnectorSync } from "../../src/jobs/pipeline.ts";
-import { DurableObjectPageStore, type DurableStorageLike } from "../../src/storage/paged-store.ts";
+import {
+  DurableObjectPageStore,
+  type DurableStorageLike,
+  MemoryPageStore,
+  type PageStore,
+} from "../../src/storage/paged-store.ts";
 import { saveC1z } from "../../src/upload/index.ts";
 import { uploadPagedC1z } from "../../src/upload/paged.ts";
 
@@ -52,14 +57,30 @@ export class PagedSync {
       this.pages.clear();
       return Response.json({ ok: true });
     }
+    if (url.pathname === "/pages") {
+      // Storage alone: `mb` MiB of pages written and committed in batches, no sql.js.
+      const count = (number("mb", 64) * 1024 * 1024) / this.pages.pageSize;
+      for (let i = 0; i < count; i++) {
+        this.pages.writePage(i, new Uint8Array(this.pages.pageSize).fill(i & 0xff));
+        if (i % 1000 === 999) {
+          this.pages.setSize((i + 1) * this.pages.pageSize);
+          this.pages.sync();
+        }
+      }
+      this.pages.setSize(count * this.pages.pageSize);
+      this.pages.sync();
+      return Response.json({ pages: count, stepMs: Date.now() - started });
+    }
     const paged = url.searchParams.get("store") !== "memory";
+    // `pages=memory`: the paged FS over a Map in the isolate, to tell storage costs from the rest.
+    const pages: PageStore = url.searchParams.get("pages") === "memory" ? new MemoryPageStore() : this.pages;
     let report: Partial<StepReport> = {};
     const outcome = await runConnectorSync(
       { name: "demo", plugin: demo, config },
       {
         store: {
           open: (): Promise<C1zWriter> =>
-            paged ? openPagedC1z(this.pages, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
+            paged ? openPagedC1z(pages, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
         },
         // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
         checkpoints: { save: async () => {}, clear: async () => {} },
@@ -71,7 +92,7 @@ export class PagedSync {
               const saved = await saveC1z(location, store.toBytes(), { env });
               return saved;
             }
-            const saved = await uploadPagedC1z(this.pages, location, { env });
+            const saved = await uploadPagedC1z(pages, location, { env });
             report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
             return saved;
           },

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { PagedSqlJs, PagedSqlJsInit } from "./paged-sqljs-types.ts";
+import { quietDebugLog } from "./paged-sqljs-types.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -14,5 +15,5 @@ export function loadPagedSqlJs(): Promise<PagedSqlJs> {
   }
   const init = require("./paged-sqljs.gen.node.cjs") as PagedSqlJsInit;
   const wasmBinary = readFileSync(require.resolve("sql.js/dist/sql-wasm-debug.wasm"));
-  return init({ wasmBinary });
+  return init({ wasmBinary, printErr: quietDebugLog });
 }

@@ -3,11 +3,13 @@
 import sqlWasm from "sql.js/dist/sql-wasm-browser-debug.wasm";
 import initSqlJs from "./paged-sqljs.gen.browser.cjs";
 import type { PagedSqlJs } from "./paged-sqljs-types.ts";
+import { quietDebugLog } from "./paged-sqljs-types.ts";
 
 export function loadPagedSqlJs(): Promise<PagedSqlJs> {
   const scope = globalThis as { location?: { href: string } };
   scope.location ??= { href: "https://worker.invalid/" };
   return initSqlJs({
+    printErr: quietDebugLog,
     instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
       WebAssembly.instantiate(sqlWasm, imports).then(done);
       return {};
