@@ -102,10 +102,11 @@ try {
       let step: { status: string; bytes?: number; grants?: number; sqliteBytes?: number; compression?: string };
       do {
         invocations++;
-        const response = await fetch(`${base}/sync?${query}`);
+        const response = await fetch(`${base}/sync?${query}`, { signal: AbortSignal.timeout(20 * 60_000) });
         const text = await response.text();
         if (!response.ok) throw new Error(`step ${invocations} failed: ${response.status} ${text.slice(0, 2000)}`);
         step = JSON.parse(text) as typeof step;
+        if (process.env.BENCH_VERBOSE) console.error(JSON.stringify({ invocation: invocations, ...step }));
       } while (step.status !== "finished" && invocations < 1000);
       const wallMs = Date.now() - started;
       const peakKiB = workerdPeakRss(server.child.pid!);
