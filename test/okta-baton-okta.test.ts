@@ -38,7 +38,22 @@ if (absent) console.warn(`skipping the baton-okta comparison: ${absent}`);
 const KNOWN_DIFFERENCES = {
   // baton-okta gives devices TRAIT_MANAGED_DEVICE (12); baton-edge's c1.connector.v2 protos do not carry that trait yet.
   deviceTraits: { go: [12], ours: [] as number[] },
+  // Annotations baton-okta writes whose messages baton-edge's protos lack: ManagedDeviceTrait on devices,
+  // NonHumanIdentityTrait (app registration) on apps other than bookmark / SWA-style ones.
+  missingAnnotations: { device: ["ManagedDeviceTrait"], app: ["NonHumanIdentityTrait"] } as Record<string, string[]>,
 };
+
+/** An object's annotations as comparable text: the message types, and the values of the id annotations. */
+function annotationSignature(annotations: { typeUrl: string; value: Uint8Array }[], leaveOut: string[] = []): string {
+  return annotations
+    .map((a) => {
+      const type = a.typeUrl.split(".").pop() as string;
+      return type === "V1Identifier" || type === "RawId" ? `${type}=${Buffer.from(a.value).toString("base64")}` : type;
+    })
+    .filter((type) => !leaveOut.includes(type))
+    .sort()
+    .join(",");
+}
 
 interface Configuration {
   name: string;
@@ -147,6 +162,43 @@ describe.skipIf(absent !== undefined)("baton-okta and baton-edge sync the same l
       }
       expect(ours.entitlementIds).toEqual(go.entitlementIds);
       expect(ours.grantIds).toEqual(go.grantIds);
+
+      // The same annotations (v1 ids, raw ids, traits, expansion) on every resource, entitlement and grant,
+      // and the same entitlement names, slugs, purposes and grantable types.
+      const missingSeen = new Set<string>();
+      const goResourceByKey = new Map(go.resources.map((r) => [`${r.id?.resourceType}:${r.id?.resource}`, r]));
+      for (const mine of ours.resources) {
+        const type = mine.id?.resourceType as string;
+        const theirs = goResourceByKey.get(`${type}:${mine.id?.resource}`);
+        const leaveOut = KNOWN_DIFFERENCES.missingAnnotations[type] ?? [];
+        const full = annotationSignature(theirs?.annotations ?? []);
+        for (const name of leaveOut) if (full.split(",").includes(name)) missingSeen.add(name);
+        expect(annotationSignature(mine.annotations), `${type}:${mine.id?.resource}`).toBe(
+          annotationSignature(theirs?.annotations ?? [], leaveOut),
+        );
+      }
+      expect([...missingSeen].sort()).toEqual(["ManagedDeviceTrait", "NonHumanIdentityTrait"]);
+      const goEntitlements = new Map(go.entitlements.map((e) => [e.id, e]));
+      for (const mine of ours.entitlements) {
+        const theirs = goEntitlements.get(mine.id);
+        const shape = (e: typeof mine | undefined) => ({
+          displayName: e?.displayName,
+          description: e?.description,
+          slug: e?.slug,
+          purpose: e?.purpose,
+          grantableTo: e?.grantableTo.map((t) => t.id),
+          annotations: annotationSignature(e?.annotations ?? []),
+        });
+        expect(shape(mine), mine.id).toEqual(shape(theirs));
+      }
+      const goGrants = new Map(go.grants.map((g) => [g.id, g]));
+      for (const mine of ours.grants) {
+        const theirs = goGrants.get(mine.id);
+        expect(annotationSignature(mine.annotations), mine.id).toBe(annotationSignature(theirs?.annotations ?? []));
+        expect(Object.keys(mine.sources?.sources ?? {}).sort(), `sources of ${mine.id}`).toEqual(
+          Object.keys(theirs?.sources?.sources ?? {}).sort(),
+        );
+      }
 
       // The same display names, user statuses and entitlement slugs, resource by resource.
       const byId = (facts: C1zFacts) =>

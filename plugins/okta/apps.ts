@@ -6,7 +6,18 @@
 import type { ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { app, entitlement, grant, resourceId } from "../../src/plugins/sdk.ts";
 import { enc, isNotFound, query } from "./client.ts";
-import { decodeToken, encodeToken, includedByDomain, type OktaApp, type OktaConnection, types } from "./model.ts";
+import {
+  decodeToken,
+  encodeToken,
+  includedByDomain,
+  type OktaApp,
+  type OktaConnection,
+  oktaIds,
+  types,
+  v1Grant,
+  v1Id,
+  v1Membership,
+} from "./model.ts";
 import { getUser } from "./users.ts";
 
 export function appResource(a: OktaApp) {
@@ -15,6 +26,7 @@ export function appResource(a: OktaApp) {
     id: a.id,
     displayName: a.label,
     profile: { status: a.status },
+    annotations: oktaIds(a.id),
     flags: [
       ...(a.status !== "ACTIVE" ? (["inactive"] as const) : []),
       ...(a.signOnMode === "SAML_2_0" ? (["saml"] as const) : []),
@@ -57,6 +69,7 @@ export const apps: ResourceTypeDefinition<OktaConnection> = {
       entitlement(a, "access", {
         displayName: `${a.displayName} App Access`,
         description: `Has access to the ${a.displayName} app in Okta`,
+        annotations: [v1Id(v1Membership(a.id?.resource as string))],
       }),
     ],
   }),
@@ -69,7 +82,9 @@ export const apps: ResourceTypeDefinition<OktaConnection> = {
         token.next || `/api/v1/apps/${enc(appId)}/groups${query({ limit: 200 })}`,
       );
       return {
-        items: page.items.map((g) => grant(a, "access", resourceId(types.group.id, g.id))),
+        items: page.items.map((g) =>
+          grant(a, "access", resourceId(types.group.id, g.id), { annotations: [v1Grant(v1Membership(appId), g.id)] }),
+        ),
         nextPageToken: encodeToken(page.next ? "groups" : "users", page.next),
       };
     }
@@ -79,7 +94,9 @@ export const apps: ResourceTypeDefinition<OktaConnection> = {
     return {
       items: page.items
         .filter((u) => includedByDomain(conn, u.profile))
-        .map((u) => grant(a, "access", resourceId(types.user.id, u.id))),
+        .map((u) =>
+          grant(a, "access", resourceId(types.user.id, u.id), { annotations: [v1Grant(v1Membership(appId), u.id)] }),
+        ),
       nextPageToken: page.next ? encodeToken("users", page.next) : "",
     };
   },
@@ -111,7 +128,9 @@ export const apps: ResourceTypeDefinition<OktaConnection> = {
     } else {
       await conn.client.call("PUT", `/api/v1/apps/${enc(appId)}/groups/${enc(id)}`, {});
     }
-    return { grants: [grant(ent.resource!, "access", principal.id!)] };
+    return {
+      grants: [grant(ent.resource!, "access", principal.id!, { annotations: [v1Grant(v1Membership(appId), id)] })],
+    };
   },
   async revoke(g, ctx) {
     const conn = ctx.client;

@@ -6,7 +6,16 @@ import { create } from "@bufbuild/protobuf";
 import type { Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { EntitlementImmutableSchema, entitlement, grant, group, packAny, resourceId } from "../../src/plugins/sdk.ts";
 import { enc, OktaApiError, query } from "./client.ts";
-import { type OktaConnection, type OktaGroup, type OktaUser, types } from "./model.ts";
+import {
+  type OktaConnection,
+  type OktaGroup,
+  type OktaUser,
+  oktaIds,
+  types,
+  v1Grant,
+  v1Id,
+  v1Membership,
+} from "./model.ts";
 import { include } from "./users.ts";
 
 const SOURCE_TYPES: Record<string, string> = { BUILT_IN: "built_in", APP_GROUP: "app_imported", OKTA_GROUP: "native" };
@@ -26,7 +35,10 @@ export function groupResource(g: OktaGroup): Resource {
     displayName: g.profile.name,
     profile,
     sourceType: SOURCE_TYPES[g.type] ?? "",
-    annotations: g.type === "BUILT_IN" ? [packAny(EntitlementImmutableSchema, create(EntitlementImmutableSchema))] : [],
+    annotations: [
+      ...oktaIds(g.id),
+      ...(g.type === "BUILT_IN" ? [packAny(EntitlementImmutableSchema, create(EntitlementImmutableSchema))] : []),
+    ],
   });
 }
 
@@ -40,6 +52,7 @@ export function memberEntitlement(g: Resource) {
     grantableTo: [types.user],
     displayName: `${g.displayName} Group Member`,
     description: `Member of ${g.displayName} group in Okta`,
+    annotations: [v1Id(v1Membership(g.id?.resource as string))],
   });
 }
 
@@ -81,7 +94,13 @@ export const groups: ResourceTypeDefinition<OktaConnection> = {
       ctx.pageToken || `/api/v1/groups/${enc(groupId)}/users${query({ limit: 1000 })}`,
     );
     return {
-      items: page.items.filter((u) => include(conn, u)).map((u) => grant(g, "member", resourceId(types.user.id, u.id))),
+      items: page.items
+        .filter((u) => include(conn, u))
+        .map((u) =>
+          grant(g, "member", resourceId(types.user.id, u.id), {
+            annotations: [v1Grant(v1Membership(groupId), u.id)],
+          }),
+        ),
       nextPageToken: page.next,
     };
   },
@@ -100,7 +119,13 @@ export const groups: ResourceTypeDefinition<OktaConnection> = {
     const userId = principal.id?.resource as string;
     if (await isMember(ctx.client, groupId, userId)) return { alreadyExists: true };
     await ctx.client.client.call("PUT", `/api/v1/groups/${enc(groupId)}/users/${enc(userId)}`);
-    return { grants: [grant(ent.resource as Resource, "member", resourceId(types.user.id, userId))] };
+    return {
+      grants: [
+        grant(ent.resource as Resource, "member", resourceId(types.user.id, userId), {
+          annotations: [v1Grant(v1Membership(groupId), userId)],
+        }),
+      ],
+    };
   },
   async revoke(g, ctx) {
     onlyUsers(g.principal?.id?.resourceType, "have revoked");

@@ -2,7 +2,8 @@
  * The resource types baton-okta declares (same ids, traits and skips), the Okta JSON
  * shapes this plugin reads, and the per-sync connection every call receives.
  */
-import { resourceType } from "../../src/plugins/sdk.ts";
+import { create } from "@bufbuild/protobuf";
+import { type Any, packAny, RawIdSchema, resourceType, V1IdentifierSchema } from "../../src/plugins/sdk.ts";
 import type { OktaClient } from "./client.ts";
 import type { OktaConfig } from "./config.ts";
 
@@ -23,6 +24,23 @@ export const types = {
   // baton-okta marks it TRAIT_MANAGED_DEVICE, a trait baton-edge's protos do not carry yet.
   device: resourceType({ id: "device", displayName: "Device", skip: "entitlementsAndGrants" }),
 };
+
+/**
+ * ConductorOne's v1 identifiers, as baton-okta annotates its objects for migration:
+ * `membership:<id>` / `role:<id>` entitlements, `grant:<entitlement v1 id>:<principal id>` grants.
+ */
+export function v1Id(id: string): Any {
+  return packAny(V1IdentifierSchema, create(V1IdentifierSchema, { id }));
+}
+
+/** The object's id in Okta, plus its v1 identifier (the same string for users, groups and apps). */
+export function oktaIds(id: string): Any[] {
+  return [v1Id(id), packAny(RawIdSchema, create(RawIdSchema, { id }))];
+}
+
+export const v1Membership = (id: string) => `membership:${id}`;
+export const v1Role = (id: string) => `role:${id}`;
+export const v1Grant = (entitlementV1: string, principalId: string) => v1Id(`grant:${entitlementV1}:${principalId}`);
 
 export interface OktaUser {
   id: string;

@@ -7,7 +7,7 @@
 import type { Grant, Resource, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { app, entitlement, grant, resourceId } from "../../src/plugins/sdk.ts";
 import { enc, isNotFound, query } from "./client.ts";
-import { type OktaConnection, types } from "./model.ts";
+import { type OktaConnection, types, v1Grant, v1Id, v1Membership } from "./model.ts";
 
 interface OktaResourceSet {
   id: string;
@@ -78,12 +78,20 @@ export const resourceSets: ResourceTypeDefinition<OktaConnection> = {
         grantableTo: [types.resourceSet],
         displayName: `${s.displayName} Resource Set Binding`,
         description: `Member of ${s.displayName} resource-set in Okta`,
+        annotations: [v1Id(v1Membership(s.id?.resource as string))],
       }),
     ],
   }),
   async grants(s, ctx) {
-    const roleIds = await bindingRoleIds(ctx.client, s.id?.resource as string);
-    return { items: roleIds.map((roleId) => grant(s, "bindings", resourceId(types.customRole.id, roleId))) };
+    const setId = s.id?.resource as string;
+    const roleIds = await bindingRoleIds(ctx.client, setId);
+    // baton-okta's v1 grant id here names the resource set twice, not the role; kept for parity.
+    const v1 = v1Grant(v1Membership(setId), setId);
+    return {
+      items: roleIds.map((roleId) =>
+        grant(s, "bindings", resourceId(types.customRole.id, roleId), { annotations: [v1] }),
+      ),
+    };
   },
   async get(id, _parent, ctx) {
     try {
@@ -119,15 +127,19 @@ export const bindings: ResourceTypeDefinition<OktaConnection> = {
         grantableTo: [types.resourceSet],
         displayName: `${b.displayName} Resource Set Binding Member`,
         description: `Member of ${b.displayName} resource-set-binding member in Okta`,
+        annotations: [v1Id(v1Membership(b.id?.resource as string))],
       }),
     ],
   }),
   async grants(b, ctx) {
-    const [setId, roleId] = splitBindingId(b.id?.resource as string);
+    const bindingId = b.id?.resource as string;
+    const [setId, roleId] = splitBindingId(bindingId);
     const items: Grant[] = [];
+    // As for resource sets, baton-okta's v1 grant id names the binding twice.
+    const v1 = v1Grant(v1Membership(bindingId), bindingId);
     for (const member of await bindingMembers(ctx.client, setId, roleId)) {
       const principal = memberPrincipal(member);
-      if (principal) items.push(grant(b, "member", principal));
+      if (principal) items.push(grant(b, "member", principal, { annotations: [v1] }));
     }
     return { items };
   },

@@ -15,6 +15,9 @@ import {
   type OktaRoleAssignment,
   roleKey,
   types,
+  v1Grant,
+  v1Id,
+  v1Role,
 } from "./model.ts";
 import { includedById } from "./users.ts";
 
@@ -36,7 +39,13 @@ export const STANDARD_ROLES: [type: string, label: string][] = [
 const ALREADY_ASSIGNED = "E0000090";
 
 export function roleResource(type: ResourceType, id: string, label: string, roleType: string, roleId = ""): Resource {
-  return role({ type: type.id, id, displayName: label, profile: { id: roleId, label, type: roleType } });
+  return role({
+    type: type.id,
+    id,
+    displayName: label,
+    profile: { id: roleId, label, type: roleType },
+    annotations: [v1Id(v1Role(id))],
+  });
 }
 
 export function standardRole(type: string): Resource | undefined {
@@ -49,6 +58,7 @@ function assignedEntitlement(r: Resource) {
     grantableTo: [types.user, types.group],
     displayName: `${r.displayName} Role Member`,
     description: `Has the ${r.displayName} role in Okta`,
+    annotations: [v1Id(v1Role(r.id?.resource as string))],
   });
 }
 
@@ -103,7 +113,11 @@ async function roleGrants(r: Resource, conn: OktaConnection, pageToken: string) 
     for (const holder of page.items) {
       if (!(await includedById(conn, holder.id))) continue;
       if ((await userRoleKeys(conn, holder.id)).has(key)) {
-        items.push(grant(r, "assigned", resourceId(types.user.id, holder.id)));
+        items.push(
+          grant(r, "assigned", resourceId(types.user.id, holder.id), {
+            annotations: [v1Grant(v1Role(key), holder.id)],
+          }),
+        );
       }
     }
     return { items, nextPageToken: encodeToken(page.next ? "users" : "groups", page.next) };
@@ -117,6 +131,7 @@ async function roleGrants(r: Resource, conn: OktaConnection, pageToken: string) 
     const empty = g._embedded?.stats?.usersCount === 0;
     items.push(
       grant(r, "assigned", resourceId(types.group.id, g.id), {
+        annotations: [v1Grant(v1Role(key), g.id)],
         expandable: empty ? undefined : { entitlementIds: [`group:${g.id}:member`], shallow: true },
       }),
     );
@@ -148,7 +163,13 @@ export const roles: ResourceTypeDefinition<OktaConnection> = {
       if (error instanceof OktaApiError && error.errorCode === ALREADY_ASSIGNED) return { alreadyExists: true };
       throw error;
     }
-    return { grants: [grant(ent.resource as Resource, "assigned", principal.id!)] };
+    return {
+      grants: [
+        grant(ent.resource as Resource, "assigned", principal.id!, {
+          annotations: [v1Grant(v1Role(type), principal.id?.resource as string)],
+        }),
+      ],
+    };
   },
   async revoke(g, ctx) {
     const path = principalPath(g.principal?.id);

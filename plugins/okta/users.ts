@@ -6,7 +6,7 @@
 import type { Resource, ResourceId, ResourceTypeDefinition } from "../../src/plugins/sdk.ts";
 import { user } from "../../src/plugins/sdk.ts";
 import { enc, isNotFound, query } from "./client.ts";
-import { includedByDomain, type OktaConnection, type OktaUser, types } from "./model.ts";
+import { includedByDomain, type OktaConnection, type OktaUser, oktaIds, types } from "./model.ts";
 
 /** Nobody can sign in: never activated, suspended, or deactivated (baton-okta's disabled bucket). */
 export const DISABLED_STATUSES = new Set(["STAGED", "SUSPENDED", "DEPROVISIONED"]);
@@ -57,6 +57,7 @@ export function userResource(u: OktaUser, skipSecondaryEmails: boolean): Resourc
     profile: JSON.parse(JSON.stringify(profile)),
     createdAt: date(u.created),
     lastLogin: date(u.lastLogin),
+    annotations: oktaIds(u.id),
   });
 }
 
