@@ -7,6 +7,7 @@ import { openC1z } from "../c1z/index.ts";
 import { locationDestination } from "../jobs/destinations.ts";
 import { runConnectorSync } from "../jobs/pipeline.ts";
 import { c1zBytesSource } from "../jobs/stores.ts";
+import type { SyncEntry, SyncScope } from "../jobs/types.ts";
 import { canUseWorkFile, localWorkFile } from "../jobs/work-file.ts";
 import {
   createLogger,
@@ -32,8 +33,8 @@ import {
 } from "../plugins/config.ts";
 import { configSchemaJson } from "../plugins/config-schema.ts";
 import { connectPlugin } from "../plugins/connect.ts";
-import type { AnyPlugin } from "../plugins/contract.ts";
-import { configFields } from "../plugins/fields.ts";
+import type { AnyPlugin, PluginStateStore } from "../plugins/contract.ts";
+import { type ConfigField, configFields } from "../plugins/fields.ts";
 import { secretValues } from "../plugins/secrets.ts";
 import { actionSchemas, invokeAction } from "../provision/actions.ts";
 import {
@@ -122,29 +123,7 @@ export async function runPluginCommand(
   const standardFields = RUN_FLAGS.filter((spec) => spec.name !== "help").map(flagField);
   const standard = resolveFieldValues(standardFields, sources);
   checkRelations(RUN_RELATIONS, standardFields, standard);
-  const oneOf = (name: string, allowed: readonly string[]) => {
-    const value = pick(standard, name);
-    if (value !== undefined && !allowed.includes(value)) {
-      const field = standardFields.find((f) => f.name === name)!;
-      throw new ConfigError(
-        `invalid value for ${describeField(field)}: "${value}" is not one of ${allowed.join(", ")}`,
-      );
-    }
-    return value;
-  };
-  const level = (oneOf("log-level", LOG_LEVELS) ?? "info") as LogLevel;
-  const format = (oneOf("log-format", LOG_FORMATS) ?? (io.stderrIsTTY ? "console" : "json")) as LogFormat;
-  const workers = standard.values.workers as number;
-  if (workers < -1) throw new ConfigError("invalid value for --workers ($BATON_WORKERS): must be -1, 0 or more");
-  if (standard.values["skip-grants"] === true && !standard.values["sync-resources"]) {
-    throw new ConfigError("--skip-grants ($BATON_SKIP_GRANTS) needs --sync-resources ($BATON_SYNC_RESOURCES)");
-  }
-  const targetResources = ((standard.values["sync-resources"] as string[] | undefined) ?? []).map(parseResourceRef);
-  if (pick(standard, "invoke-action-args") !== undefined && pick(standard, "invoke-action") === undefined) {
-    throw new ConfigError(
-      "--invoke-action-args ($BATON_INVOKE_ACTION_ARGS) needs --invoke-action ($BATON_INVOKE_ACTION)",
-    );
-  }
+  const { level, format, workers, targetResources } = checkedRunFlags(standard, standardFields, io);
   if (standard.values["list-action-schemas"] === true) {
     if (pick(standard, "invoke-action") !== undefined) {
       throw new ConfigError(
@@ -183,31 +162,91 @@ export async function runPluginCommand(
       await connected.close();
     }
   }
-  log.info("sync starting", { plugin: plugin.name, file: describeDestination(parseDestination(file)) });
+  const entry = { name: plugin.name, plugin, config: resolved.config };
+  return syncToFile(entry, file, {
+    scope: syncScope(standard, targetResources, workers),
+    log,
+    pluginState,
+    progress,
+    io,
+  });
+}
+
+interface RunFlags {
+  level: LogLevel;
+  format: LogFormat;
+  workers: number;
+  targetResources: ResourceId[];
+}
+
+/** The standard flags' values, checked beyond their types (picklists, ranges, flags that need another). */
+function checkedRunFlags(standard: ResolvedValues, fields: ConfigField[], io: CliIO): RunFlags {
+  const oneOf = (name: string, allowed: readonly string[]) => {
+    const value = pick(standard, name);
+    if (value !== undefined && !allowed.includes(value)) {
+      const field = fields.find((f) => f.name === name)!;
+      throw new ConfigError(
+        `invalid value for ${describeField(field)}: "${value}" is not one of ${allowed.join(", ")}`,
+      );
+    }
+    return value;
+  };
+  const level = (oneOf("log-level", LOG_LEVELS) ?? "info") as LogLevel;
+  const format = (oneOf("log-format", LOG_FORMATS) ?? (io.stderrIsTTY ? "console" : "json")) as LogFormat;
+  const workers = standard.values.workers as number;
+  if (workers < -1) throw new ConfigError("invalid value for --workers ($BATON_WORKERS): must be -1, 0 or more");
+  if (standard.values["skip-grants"] === true && !standard.values["sync-resources"]) {
+    throw new ConfigError("--skip-grants ($BATON_SKIP_GRANTS) needs --sync-resources ($BATON_SYNC_RESOURCES)");
+  }
+  const targetResources = ((standard.values["sync-resources"] as string[] | undefined) ?? []).map(parseResourceRef);
+  if (pick(standard, "invoke-action-args") !== undefined && pick(standard, "invoke-action") === undefined) {
+    throw new ConfigError(
+      "--invoke-action-args ($BATON_INVOKE_ACTION_ARGS) needs --invoke-action ($BATON_INVOKE_ACTION)",
+    );
+  }
+  return { level, format, workers, targetResources };
+}
+
+/** Baton's sync flags as the pipeline's scope. */
+function syncScope(standard: ResolvedValues, targetResources: ResourceId[], workers: number): SyncScope {
+  return {
+    resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
+    targetResources: targetResources.length ? targetResources : undefined,
+    resourcesOnly: standard.values["skip-entitlements-and-grants"] === true,
+    skipGrants: standard.values["skip-grants"] === true,
+    skipFullSync: standard.values["skip-full-sync"] === true,
+    workers,
+  };
+}
+
+/** A sync into `--file` (a path or `s3://`), extending the c1z already there. */
+async function syncToFile(
+  entry: SyncEntry,
+  file: string,
+  run: {
+    scope: SyncScope;
+    log: Logger;
+    pluginState: PluginStateStore | undefined;
+    progress: ReturnType<typeof progressLine> | undefined;
+    io: CliIO;
+  },
+): Promise<number> {
+  const { log, progress, io } = run;
+  log.info("sync starting", { plugin: entry.plugin.name, file: describeDestination(parseDestination(file)) });
   // A local file syncs through a file-backed store beside it (bounded memory, resumable after a kill).
   const local = parseDestination(file);
   const workFile = local.kind === "file" && (await canUseWorkFile()) ? localWorkFile(local.path) : undefined;
   try {
-    const outcome = await runConnectorSync(
-      { name: plugin.name, plugin, config: resolved.config },
-      {
-        // Only a finished sync is written; the previous file stays as it was on any failure.
-        store: workFile?.store ?? c1zBytesSource(() => loadC1zSource(file, { env: io.env })),
-        destination: workFile?.destination ?? locationDestination(file, { env: io.env }),
-        checkpoints: workFile?.checkpoints,
-        scope: {
-          resourceTypeIds: standard.values["sync-resource-types"] as string[] | undefined,
-          targetResources: targetResources.length ? targetResources : undefined,
-          resourcesOnly: standard.values["skip-entitlements-and-grants"] === true,
-          skipGrants: standard.values["skip-grants"] === true,
-          skipFullSync: standard.values["skip-full-sync"] === true,
-          workers,
-        },
-        log,
-        pluginState,
-        onProgress: progress?.onProgress,
-      },
-    );
+    const outcome = await runConnectorSync(entry, {
+      // Only a finished sync is written; the previous file stays as it was on any failure.
+      store: workFile?.store ?? c1zBytesSource(() => loadC1zSource(file, { env: io.env })),
+      destination: workFile?.destination ?? locationDestination(file, { env: io.env }),
+      checkpoints: workFile?.checkpoints,
+      scope: run.scope,
+      log,
+      pluginState: run.pluginState,
+      onProgress: progress?.onProgress,
+    });
     if (outcome.status !== "finished") throw new Error(`sync stopped: ${outcome.reason}`);
     const { result, saved } = outcome;
     progress?.clear();
