@@ -174,7 +174,8 @@ export async function runServiceLoop(options: ServiceLoopOptions): Promise<LoopR
   let failures = 0;
   while (!stop.aborted) {
     try {
-      if (wait > 0) await clock.sleep(wait, stop);
+      // Even a zero wait goes through the clock: it yields, so a server answering next_poll 0 cannot starve the tasks.
+      await clock.sleep(wait, stop);
       while (running.size >= concurrency) await Promise.race(running);
     } catch {
       break;
