@@ -109,15 +109,18 @@ export function resourcesOfType(
   return { items, next: ids.length > options.limit ? shown[shown.length - 1] : null, total };
 }
 
-/** Grants on the entitlements of one resource. */
-export function grantsOnResource(
+type ResourceRef = { resourceType: string; resource: string };
+
+/** Grants whose (type, id) columns equal `ref`: those on a resource's entitlements, or those a principal holds. */
+function grantsBy(
   store: SqliteC1zStore,
   syncId: string,
-  resource: { resourceType: string; resource: string },
+  columns: "resource" | "principal_resource",
+  ref: ResourceRef,
   options: { after?: string; limit: number },
 ): Page<Grant> & { total: number } {
-  const params = [syncId, resource.resourceType, resource.resource];
-  const where = "sync_id = ? and resource_type_id = ? and resource_id = ?";
+  const params = [syncId, ref.resourceType, ref.resource];
+  const where = `sync_id = ? and ${columns}_type_id = ? and ${columns}_id = ?`;
   return {
     ...keysetPage(store, { table: "v1_grants", where, params }, options.after ?? "", options.limit, (data) =>
       fromBinary(GrantSchema, data),
@@ -126,21 +129,24 @@ export function grantsOnResource(
   };
 }
 
+/** Grants on the entitlements of one resource. */
+export function grantsOnResource(
+  store: SqliteC1zStore,
+  syncId: string,
+  resource: ResourceRef,
+  options: { after?: string; limit: number },
+): Page<Grant> & { total: number } {
+  return grantsBy(store, syncId, "resource", resource, options);
+}
+
 /** Grants held by one principal: its access. */
 export function grantsOfPrincipal(
   store: SqliteC1zStore,
   syncId: string,
-  principal: { resourceType: string; resource: string },
+  principal: ResourceRef,
   options: { after?: string; limit: number },
 ): Page<Grant> & { total: number } {
-  const params = [syncId, principal.resourceType, principal.resource];
-  const where = "sync_id = ? and principal_resource_type_id = ? and principal_resource_id = ?";
-  return {
-    ...keysetPage(store, { table: "v1_grants", where, params }, options.after ?? "", options.limit, (data) =>
-      fromBinary(GrantSchema, data),
-    ),
-    total: count(store, `select count(*) as n from v1_grants where ${where}`, params),
-  };
+  return grantsBy(store, syncId, "principal_resource", principal, options);
 }
 
 /** How many grants each entitlement of a resource has. */
