@@ -23,6 +23,7 @@ function toReviewSync(record: SyncRecord): ReviewSync {
     id: record.id,
     syncId: record.c1zSyncId,
     state: record.state,
+    // The c1z's sync_type follows what the request asked for.
     syncType: record.request.skipEntitlementsAndGrants
       ? "resources_only"
       : record.request.targetResources?.length

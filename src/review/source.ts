@@ -72,13 +72,13 @@ export class ReviewError extends Error {
   }
 }
 
-/** The two readable syncs a diff compares by default: the newest and the one before it. */
+/** The two syncs a diff compares by default: the newest readable full sync and the full one before it, as Baton. */
 export async function defaultPair(
   source: ReviewSource,
   connector: string,
   choice: { from?: string; to?: string },
 ): Promise<{ from: string; to: string }> {
-  const readable = (await source.syncs(connector)).filter((sync) => sync.readable);
+  const readable = (await source.syncs(connector)).filter((sync) => sync.readable && sync.syncType === "full");
   const to = choice.to ?? readable[0]?.id;
   if (!to) throw new ReviewError("not-readable", `connector ${connector} has no finished sync to diff`);
   if (choice.from) return { from: choice.from, to };
