@@ -52,8 +52,20 @@ const tomlString = (value: string) => JSON.stringify(value);
 
 export function writeWorkerConfig(
   scratch: string,
-  options: { vars?: Record<string, string>; name?: string } = {},
+  options: { vars?: Record<string, string>; name?: string; durableObjects?: boolean } = {},
 ): string {
+  // The same binding and migration as wrangler.toml: syncs run step by step in the connector objects.
+  const objects = options.durableObjects
+    ? `
+[[durable_objects.bindings]]
+name = "SYNCS"
+class_name = "ConnectorSyncObject"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["ConnectorSyncObject"]
+`
+    : "";
   const vars = Object.entries(options.vars ?? {})
     .map(([k, v]) => `${k} = ${tomlString(v)}`)
     .join("\n");
@@ -73,7 +85,7 @@ crons = ["0 * * * *"]
 [[r2_buckets]]
 binding = "C1Z_BUCKET"
 bucket_name = "baton-c1z"
-
+${objects}
 [vars]
 ${vars}
 `,

@@ -9,13 +9,8 @@ import type { AppEnv } from "../http/route.ts";
 import { createFsStateStore } from "../http/state/fs.ts";
 import type { PluginRegistry } from "../plugins/contract.ts";
 import { builtinPluginsDir, loadPlugins } from "../plugins/loader.ts";
-import {
-  authSettingsFromEnv,
-  connectorsFromRegistry,
-  type EnvLike,
-  type ListenAddress,
-  listenAddressFromEnv,
-} from "./settings.ts";
+import { connectorsFromRegistry } from "../registry/connectors.ts";
+import { authSettingsFromEnv, type EnvLike, type ListenAddress, listenAddressFromEnv } from "./settings.ts";
 
 export interface PreparedServer {
   app: Hono<AppEnv>;

@@ -1,10 +1,8 @@
 /**
- * Server settings from the environment, the same on every runtime: auth, the
- * listen address, and the connectors the API serves.
+ * Server settings from the environment, the same on every runtime: auth and the
+ * listen address (the connectors: src/registry/connectors.ts).
  */
-import type { AuthSettings, ConnectorEntry } from "../http/app.ts";
-import { resolveConfig } from "../plugins/config.ts";
-import type { PluginLoadFailure, PluginRegistry } from "../plugins/contract.ts";
+import type { AuthSettings } from "../http/app.ts";
 
 export type EnvLike = Record<string, unknown>;
 
@@ -81,31 +79,4 @@ export function listenAddressFromEnv(env: EnvLike, auth: AuthSettings): ListenAd
     };
   }
   return { hostname: requested ?? "0.0.0.0", port };
-}
-
-/**
- * One API connector per loaded plugin whose config resolves from the
- * environment (`BATON_<FLAG>`); a plugin whose required config is missing is
- * reported as unavailable, never fatal (the demo needs none).
- */
-export function connectorsFromRegistry(
-  registry: PluginRegistry,
-  env: EnvLike,
-): { connectors: ConnectorEntry[]; failures: PluginLoadFailure[] } {
-  // Read by key, never enumerated: Deno grants env access per variable name.
-  const stringEnv = new Proxy({} as Record<string, string | undefined>, {
-    get: (_, key) => (typeof key === "string" ? str(env, key) : undefined),
-  });
-  const provisioning = /^(1|true|yes)$/i.test(str(env, "BATON_PROVISIONING") ?? "");
-  const connectors: ConnectorEntry[] = [];
-  const failures: PluginLoadFailure[] = [...registry.failures];
-  for (const loaded of registry.plugins) {
-    try {
-      const { config } = resolveConfig(loaded.plugin, { env: stringEnv });
-      connectors.push({ name: loaded.name, plugin: loaded.plugin, config, provisioning });
-    } catch (error) {
-      failures.push({ name: loaded.name, path: loaded.source, reason: `not configured: ${(error as Error).message}` });
-    }
-  }
-  return { connectors, failures };
 }

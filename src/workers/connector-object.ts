@@ -1,0 +1,458 @@
+/**
+ * One Durable Object per connector (SQLite-backed). It is the connector's
+ * single place of truth on Workers: the one-sync-at-a-time lock, the sync
+ * records and c1z files the HTTP API serves, idempotency records and the
+ * plugin's state. It also runs the syncs, one step per alarm:
+ *
+ *   trigger (cron or POST …/syncs) → startSync: take the lock, set an alarm
+ *   alarm → open the unfinished sync (step storage) → run the pipeline for the
+ *   step budget → save the checkpoint atomically with the job row → next alarm
+ *   … → the step that finishes saves the finished database, uploads it, clears the job.
+ *
+ * A step first sets an alarm far ahead (the lease): if its invocation dies,
+ * that alarm runs the step again from the last checkpoint. Each try counts;
+ * a step that fails or dies `maxAttempts` times in a row ends the sync as failed.
+ */
+
+import { DurableObject } from "#durable-object";
+import { createC1z, openC1z } from "../c1z/index.ts";
+import type { C1zWriter } from "../c1z/store.ts";
+import type { IdempotencyRecord, SyncRecord, SyncRequest } from "../http/state/store.ts";
+import { cronRedactor, stringEnv } from "../jobs/cron.ts";
+import { runConnectorSync } from "../jobs/pipeline.ts";
+import type { SavedC1z, SyncScope } from "../jobs/types.ts";
+import { consoleSink, createLogger, type Logger, type Redactor } from "../log/index.ts";
+import { resourceId } from "../model/builders.ts";
+import { secretValues } from "../plugins/secrets.ts";
+import type { ObjectCounts, ProgressEvent } from "../sync/types.ts";
+import { expandKeyTemplate, saveC1z } from "../upload/index.ts";
+import { type StepConnector, stepConnector } from "./connectors.ts";
+import { retryDelayMs, type StepPolicy, type SyncJob, type SyncTrigger, stepPolicyFrom } from "./job.ts";
+import type { DurableObjectState, DurableObjectStorage } from "./platform.ts";
+import { type StepStorage, wholeC1zStepStorage } from "./step-storage.ts";
+import { ObjectTables } from "./tables.ts";
+
+export interface StartSyncInput {
+  connector: string;
+  trigger: SyncTrigger;
+  request?: SyncRequest;
+  requestId?: string;
+}
+
+export type StartSyncReply = { started: true; record: SyncRecord } | { started: false; running: SyncRecord };
+
+/** c1z files the HTTP API keeps per connector (each already holds the previous syncs Baton keeps). */
+const KEEP_C1Z = 3;
+
+const c1zBlob = (id: string) => `c1z:${id}`;
+
+function emptyCounts(): ObjectCounts {
+  return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
+}
+
+function countsOf(store: C1zWriter, syncId: string | undefined): ObjectCounts {
+  if (!syncId) return emptyCounts();
+  const stats = store.stats(syncId);
+  return {
+    resourceTypes: stats.resource_types ?? 0,
+    resources: stats.resources ?? 0,
+    entitlements: stats.entitlements ?? 0,
+    grants: stats.grants ?? 0,
+  };
+}
+
+function scopeOf(request: SyncRequest): SyncScope {
+  return {
+    resourceTypeIds: request.resourceTypes,
+    targetResources: request.targetResources?.map((r) => resourceId(r.resourceType, r.resource)),
+    resourcesOnly: request.skipEntitlementsAndGrants,
+    skipGrants: request.skipGrants,
+    skipExpansion: request.skipExpansion,
+    skipFullSync: request.skipFullSync,
+    workers: request.workers,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function newRecord(id: string, connector: string, request: SyncRequest, now: number): SyncRecord {
+  return {
+    id,
+    connector,
+    state: "queued",
+    phase: null,
+    request,
+    counts: emptyCounts(),
+    expandedGrants: 0,
+    warnings: [],
+    error: null,
+    phases: [],
+    createdAt: iso(now),
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    c1zSyncId: null,
+    c1zBytes: null,
+    c1zAvailable: false,
+    invocations: 0,
+  };
+}
+
+/** Sorts by creation time, like the HTTP API's ids elsewhere. */
+function newSyncId(now: number): string {
+  return `${now.toString(36).padStart(10, "0")}-${crypto.randomUUID().replaceAll("-", "").slice(0, 14)}`;
+}
+
+export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> {
+  private readonly storage: DurableObjectStorage;
+  private readonly vars: Record<string, unknown>;
+  private readonly tables: ObjectTables;
+  private readonly steps: StepStorage;
+
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+    super(ctx, env);
+    this.storage = ctx.storage;
+    this.vars = env;
+    this.tables = new ObjectTables(ctx.storage.sql);
+    this.steps = wholeC1zStepStorage(ctx.storage, this.tables);
+  }
+
+  // ---- triggers ------------------------------------------------------------------------------
+
+  /** Starts a sync unless one is in progress (then returns its record): the lock is one synchronous transaction. */
+  async startSync(input: StartSyncInput): Promise<StartSyncReply> {
+    const now = Date.now();
+    const request = input.request ?? {};
+    const record = newRecord(newSyncId(now), input.connector, request, now);
+    const job: SyncJob = {
+      id: record.id,
+      trigger: input.trigger,
+      connector: input.connector,
+      request,
+      requestId: input.requestId ?? "",
+      stage: "sync",
+      invocations: 0,
+      attempts: 0,
+      createdAt: now,
+    };
+    const running = this.storage.transactionSync(() => {
+      const held = this.tables.claim(job);
+      if (!held) this.tables.putRecord(record);
+      return held;
+    });
+    if (running) {
+      // A job whose alarm was lost (a local dev server restarted without it) is picked up again here.
+      if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(now);
+      return {
+        started: false,
+        running: this.tables.record(running.id) ?? newRecord(running.id, running.connector, running.request, now),
+      };
+    }
+    await this.storage.setAlarm(now);
+    return { started: true, record };
+  }
+
+  // ---- the HTTP API's state (src/workers/http-state.ts calls these over RPC) -----------------
+
+  getSync(id: string): SyncRecord | undefined {
+    return this.tables.record(id);
+  }
+
+  listSyncs(limit?: number): SyncRecord[] {
+    return this.tables.records(limit);
+  }
+
+  putSync(record: SyncRecord): void {
+    this.tables.putRecord(record);
+  }
+
+  c1zSize(id: string): number | undefined {
+    return this.tables.blobSize(c1zBlob(id));
+  }
+
+  /** One slice of a stored c1z: RPC messages are bounded, so a large file travels in slices. */
+  c1zSlice(id: string, offset: number, length: number): Uint8Array {
+    return this.tables.blobSlice(c1zBlob(id), offset, length);
+  }
+
+  putC1z(id: string, bytes: Uint8Array): void {
+    this.storage.transactionSync(() => this.tables.putBlob(c1zBlob(id), bytes));
+  }
+
+  deleteC1z(id: string): void {
+    this.tables.deleteBlob(c1zBlob(id));
+  }
+
+  getIdempotency(key: string): IdempotencyRecord | undefined {
+    return this.tables.idempotency(key);
+  }
+
+  putIdempotency(key: string, record: IdempotencyRecord): void {
+    this.tables.putIdempotency(key, record);
+  }
+
+  deleteIdempotency(key: string): void {
+    this.tables.deleteIdempotency(key);
+  }
+
+  getPluginState(): string | undefined {
+    return this.tables.pluginState();
+  }
+
+  putPluginState(text: string): void {
+    this.tables.putPluginState(text);
+  }
+
+  // ---- steps ---------------------------------------------------------------------------------
+
+  async alarm(): Promise<void> {
+    const job = this.tables.job();
+    if (!job) return;
+    const redactor = cronRedactor(this.vars);
+    const log = createLogger({ sink: consoleSink, redactor });
+    const record = this.tables.record(job.id) ?? newRecord(job.id, job.connector, job.request, job.createdAt);
+    const fields = { connector: job.connector, syncId: job.id, trigger: job.trigger };
+    let policy: StepPolicy;
+    try {
+      policy = stepPolicyFrom(this.vars);
+    } catch (error) {
+      await this.fail(job, record, redactor.redact(messageOf(error)), log);
+      return;
+    }
+    if (job.attempts >= policy.maxAttempts) {
+      const why = job.lastError ?? "every try was killed before it ended";
+      await this.fail(job, record, `gave up after ${job.attempts} tries of step ${job.invocations}: ${why}`, log);
+      return;
+    }
+    job.attempts++;
+    job.invocations++;
+    const now = Date.now();
+    if (record.state === "queued") {
+      record.state = "running";
+      record.startedAt = iso(now);
+    }
+    record.invocations = job.invocations;
+    this.storage.transactionSync(() => {
+      this.tables.putJob(job);
+      this.tables.putRecord(record);
+    });
+    // The lease: should this invocation die, this alarm runs the step again. Both it and the counted
+    // try must be durable before the step's CPU-bound work starts, or a step that kills its isolate
+    // every time would never use up its tries.
+    await this.storage.setAlarm(now + policy.leaseMs);
+    await this.storage.sync();
+    log.info(`sync step ${job.invocations} started (${job.stage}, try ${job.attempts})`, fields);
+    try {
+      const finished =
+        job.stage === "upload"
+          ? await this.uploadStep(job, record, redactor, log)
+          : await this.syncStep(job, record, policy, redactor, log);
+      if (!finished) {
+        log.info(`sync step ${job.invocations} checkpointed`, {
+          ...fields,
+          invocation: job.invocations,
+          phase: record.phase,
+          stepMs: Date.now() - now,
+          checkpointBytes: this.steps.size(),
+        });
+        await this.storage.setAlarm(Date.now() + policy.gapMs);
+      }
+    } catch (error) {
+      const message = redactor.redact(messageOf(error));
+      job.lastError = message;
+      this.tables.putJob(job);
+      log.warn(
+        `sync step ${job.invocations} failed (try ${job.attempts} of ${policy.maxAttempts}): ${message}`,
+        fields,
+      );
+      if (job.attempts >= policy.maxAttempts) {
+        await this.fail(job, record, `failed ${job.attempts} times in a row: ${message}`, log);
+      } else {
+        await this.storage.setAlarm(Date.now() + retryDelayMs(policy, job.attempts));
+      }
+    }
+  }
+
+  /** One step of the engine; true when the sync finished (and was saved). */
+  private async syncStep(
+    job: SyncJob,
+    record: SyncRecord,
+    policy: StepPolicy,
+    redactor: Redactor,
+    log: Logger,
+  ): Promise<boolean> {
+    const connector = await stepConnector(this.vars, job.trigger, job.connector);
+    redactor.add(secretValues(connector.entry.plugin, connector.entry.config));
+    const outcome = await runConnectorSync(connector.entry, {
+      store: { open: () => this.steps.open(() => this.freshStore(job)) },
+      checkpoints: {
+        save: async (store) => {
+          record.counts = countsOf(store, store.latestUnfinishedSync()?.syncId);
+          this.steps.save(store, () => {
+            job.attempts = 0;
+            job.lastError = undefined;
+            this.tables.putJob(job);
+            this.tables.putRecord(record);
+          });
+        },
+        // The job's last transaction clears it (see finish).
+        clear: async () => {},
+      },
+      destination: {
+        save: async (store, result) => {
+          // Kept first, so a failed upload is retried on its own, without syncing again.
+          this.steps.save(store, () => {
+            job.stage = "upload";
+            job.attempts = 0;
+            this.tables.putJob(job);
+          });
+          return this.upload(job, connector, store, result.syncId, log);
+        },
+      },
+      runDurationMs: policy.budgetMs,
+      scope: scopeOf(job.request),
+      log,
+      onProgress: (event) => this.onProgress(record, event, redactor),
+      pluginState: {
+        load: async () => this.tables.pluginState(),
+        save: async (text) => this.tables.putPluginState(text),
+      },
+    });
+    if (outcome.status === "checkpointed") return false;
+    record.expandedGrants = outcome.result.expandedGrants;
+    record.warnings = outcome.result.warnings.slice(0, 100).map((w) => redactor.redact(w));
+    this.finish(job, record, outcome.result.syncId, outcome.totals, outcome.saved, log);
+    await this.storage.deleteAlarm();
+    return true;
+  }
+
+  /** The sync finished in an earlier step and its upload failed or was cut off: upload again. */
+  private async uploadStep(job: SyncJob, record: SyncRecord, redactor: Redactor, log: Logger): Promise<boolean> {
+    const connector = await stepConnector(this.vars, job.trigger, job.connector);
+    redactor.add(secretValues(connector.entry.plugin, connector.entry.config));
+    const store = await this.steps.open(() => {
+      throw new Error("the finished c1z of this sync is missing from the object's storage");
+    });
+    try {
+      const syncId = store.latestFinishedSync()?.syncId;
+      if (!syncId) throw new Error("the saved c1z holds no finished sync");
+      const saved = await this.upload(job, connector, store, syncId, log);
+      this.finish(job, record, syncId, countsOf(store, syncId), saved, log);
+    } finally {
+      store.close();
+    }
+    await this.storage.deleteAlarm();
+    return true;
+  }
+
+  /** HTTP syncs start from the latest c1z (it keeps the previous syncs); cron syncs from an empty one. */
+  private async freshStore(job: SyncJob): Promise<C1zWriter> {
+    if (job.trigger === "http") {
+      const latest = this.tables.records().find((r) => r.state === "succeeded" && r.c1zAvailable);
+      const bytes = latest && this.tables.blob(c1zBlob(latest.id));
+      if (bytes) return openC1z(bytes);
+    }
+    return createC1z();
+  }
+
+  private async upload(
+    job: SyncJob,
+    connector: StepConnector,
+    store: C1zWriter,
+    syncId: string,
+    log: Logger,
+  ): Promise<SavedC1z> {
+    const bytes = store.toBytes();
+    if (job.trigger === "http") {
+      this.putC1z(job.id, bytes);
+      return { destination: `the API's store (sync ${job.id})`, bytes: bytes.byteLength };
+    }
+    const template = connector.destination;
+    if (!template) throw new Error(`connector ${job.connector} has no destination`);
+    const location = expandKeyTemplate(template, { connector: job.connector, syncId, date: new Date() });
+    return saveC1z(location, bytes, { env: stringEnv(this.vars), bindings: this.vars });
+  }
+
+  private finish(
+    job: SyncJob,
+    record: SyncRecord,
+    syncId: string,
+    totals: ObjectCounts,
+    saved: SavedC1z,
+    log: Logger,
+  ): void {
+    const now = Date.now();
+    record.state = "succeeded";
+    record.counts = totals;
+    record.c1zSyncId = syncId;
+    record.c1zBytes = saved.bytes;
+    record.c1zAvailable = job.trigger === "http";
+    record.endedAt = iso(now);
+    record.durationMs = now - (record.startedAt ? Date.parse(record.startedAt) : job.createdAt);
+    record.invocations = job.invocations;
+    record.error = null;
+    this.steps.clear(() => {
+      this.tables.putRecord(record);
+      this.tables.clearJob();
+    });
+    if (job.trigger === "http") this.prune();
+    const fields = {
+      connector: job.connector,
+      syncId,
+      recordId: job.id,
+      durationMs: record.durationMs,
+      sha256: saved.sha256,
+      invocations: job.invocations,
+      counts: totals,
+    };
+    if (job.trigger === "cron") {
+      log.info(`cron: connector ${job.connector} uploaded ${saved.bytes} bytes to ${saved.destination}`, fields);
+    } else {
+      log.info("sync succeeded", fields);
+    }
+  }
+
+  private async fail(job: SyncJob, record: SyncRecord, reason: string, log: Logger): Promise<void> {
+    const now = Date.now();
+    record.state = "failed";
+    record.error = { title: "Sync failed", detail: reason };
+    record.endedAt = iso(now);
+    record.durationMs = now - (record.startedAt ? Date.parse(record.startedAt) : job.createdAt);
+    record.invocations = job.invocations;
+    // A failure keeps the destination's last good c1z and nothing of this sync.
+    this.steps.clear(() => {
+      this.tables.putRecord(record);
+      this.tables.clearJob();
+    });
+    await this.storage.deleteAlarm();
+    const prefix = job.trigger === "cron" ? `cron: connector ${job.connector} failed` : "sync failed";
+    log.error(`${prefix}: ${reason}`, { connector: job.connector, syncId: job.id, invocations: job.invocations });
+  }
+
+  private onProgress(record: SyncRecord, event: ProgressEvent, redactor: Redactor): void {
+    if (event.type === "phase") {
+      record.phase = event.phase;
+      record.phases.push({ phase: event.phase, at: iso(event.at) });
+      this.tables.putRecord(record);
+    } else if (event.type === "warning" && record.warnings.length < 100) {
+      record.warnings.push(redactor.redact(event.message));
+    }
+  }
+
+  private prune(): void {
+    for (const old of this.tables
+      .records()
+      .filter((r) => r.c1zAvailable)
+      .slice(KEEP_C1Z)) {
+      this.storage.transactionSync(() => {
+        this.tables.deleteBlob(c1zBlob(old.id));
+        old.c1zAvailable = false;
+        this.tables.putRecord(old);
+      });
+    }
+  }
+}

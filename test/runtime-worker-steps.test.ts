@@ -1,0 +1,298 @@
+/**
+ * Syncs across invocations on real workerd (`wrangler dev` serving the deploy
+ * bundle, with the connector Durable Objects and their SQLite storage), against
+ * moto over HTTP:
+ *
+ * - a cron sync of the demo at ~100k grants with a 1 s step budget runs in many
+ *   alarm steps; workerd is killed (SIGKILL) in the middle of a step and
+ *   restarted; the 2nd UploadPart fails once. It still uploads exactly one c1z
+ *   whose id sets equal a local sync of the same demo, which baton-sdk's reader
+ *   opens, and leaves no multipart upload open;
+ * - two HTTP sync requests at once, and one after a restart: one 202, then 409s
+ *   naming the running sync, which finishes after the restart and serves its c1z.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import demo from "../plugins/demo/index.ts";
+import { goInterop, goList } from "./interop/tools.ts";
+import {
+  type IdSets,
+  idSetsOfC1z,
+  localDemoIdSets,
+  type Started,
+  startProcess,
+  waitForOutput,
+} from "./runtime-support.ts";
+import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import {
+  type FaultProxy,
+  freePort,
+  hasMoto,
+  type Moto,
+  motoAdmin,
+  startFaultProxy,
+  startMoto,
+  testCredentials,
+} from "./upload-support.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const wrangler = join(root, "node_modules/.bin/wrangler");
+const hasWrangler = existsSync(wrangler);
+if (!hasWrangler) console.warn("workerd step test skipped: wrangler is not installed");
+const go = goInterop();
+if (!go.ok) console.warn(`workerd step test: baton-sdk reader check skipped: ${go.reason}`);
+
+const bucket = "steps-workerd";
+/** The smallest demo with ~100k grants: a deep group tree multiplies each direct grant by its expansion. */
+const large = { users: 1000, groups: 1023, grants: 27000, "page-size": 500 };
+/** The HTTP connector (configured from BATON_* like any API connector): big enough to outlast a restart. */
+const medium = { users: 1000, groups: 255, grants: 8000, "page-size": 200 };
+
+interface LogLine {
+  level: string;
+  msg: string;
+  connector?: string;
+  syncId?: string;
+  recordId?: string;
+  sha256?: string;
+  invocations?: number;
+  invocation?: number;
+}
+
+function logLines(output: string): LogLine[] {
+  return output
+    .split("\n")
+    .map((line) => line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1))
+    .filter((line) => line.startsWith('{"level"'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object steps on workerd (moto)", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "baton-steps-"));
+  let moto: Moto;
+  let admin: S3Client;
+  let proxy: FaultProxy;
+  let worker: Started | undefined;
+  /** Everything every workerd run printed, across restarts. */
+  let earlier = "";
+  let port: number;
+  let config: string;
+  let expectedLarge: Promise<IdSets>;
+  let expectedMedium: Promise<IdSets>;
+  let failedParts = 0;
+
+  const output = () => earlier + (worker?.output() ?? "");
+  const base = () => `http://127.0.0.1:${port}`;
+
+  async function startWorker(): Promise<void> {
+    worker = startProcess(
+      wrangler,
+      ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, "state")],
+      {
+        cwd: scratch,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      },
+    );
+    await waitForOutput(worker, /Ready on http/);
+  }
+
+  /** SIGKILL to wrangler and workerd (one process group): nothing gets to finish or flush. */
+  async function killWorker(): Promise<void> {
+    const child = worker!.child;
+    const exited = new Promise((ok) => child.once("exit", ok));
+    process.kill(-child.pid!, "SIGKILL");
+    await exited;
+    earlier += worker!.output();
+    worker = undefined;
+  }
+
+  async function waitForLog(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!pattern.test(output())) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}:\n${output().slice(-4000)}`);
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+  }
+
+  beforeAll(async () => {
+    // The local syncs run while workerd works; both only compare at the end.
+    expectedLarge = localDemoIdSets(demo, large);
+    expectedMedium = expectedLarge.then(() => localDemoIdSets(demo, medium));
+    moto = await startMoto();
+    admin = await motoAdmin(moto, bucket);
+    await buildWorker(root, scratch);
+    // The 2nd part of the first multipart upload fails: that step throws and the next one uploads again.
+    proxy = await startFaultProxy(moto.endpoint, (req, url) => {
+      if (req.method === "PUT" && url.searchParams.get("partNumber") === "2" && failedParts === 0) {
+        failedParts++;
+        return 500;
+      }
+      return undefined;
+    });
+    port = await freePort();
+    config = writeWorkerConfig(scratch, {
+      durableObjects: true,
+      vars: {
+        ...testCredentials,
+        BATON_AUTH: "off",
+        BATON_S3_PART_SIZE_MB: "5",
+        BATON_S3_MAX_ATTEMPTS: "1",
+        // Forced small, so the sync takes many invocations.
+        BATON_STEP_BUDGET_MS: "1000",
+        BATON_STEP_RETRY_MS: "200",
+        // A killed step is retried by its lease alarm after this long.
+        BATON_STEP_LEASE_MS: "20000",
+        BATON_USERS: String(medium.users),
+        BATON_GROUPS: String(medium.groups),
+        BATON_GRANTS: String(medium.grants),
+        BATON_PAGE_SIZE: String(medium["page-size"]),
+        BATON_CONNECTORS: JSON.stringify([
+          {
+            name: "demo-steps",
+            plugin: "demo",
+            config: large,
+            destination: `s3://${bucket}/{connector}/{syncId}.c1z?region=us-east-1&endpoint=${proxy.endpoint}`,
+          },
+        ]),
+      },
+    });
+    await startWorker();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await proxy?.stop();
+    admin?.destroy();
+    await moto?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("a cron sync of ~100k grants runs in ≥5 invocations, survives SIGKILL mid-step and a failed part, and uploads one c1z equal to a local sync", async () => {
+    const cron = () => fetch(`${base()}/cdn-cgi/handler/scheduled?cron=0+*+*+*+*`);
+    expect((await cron()).status).toBe(200);
+    await waitForLog(/cron: connector demo-steps sync started/, 30_000);
+    const recordId = logLines(output()).find((l) => l.msg === "cron: connector demo-steps sync started")?.syncId;
+    expect(recordId).toBeTruthy();
+
+    // Killed in the middle of step 4, after three checkpoints.
+    await waitForLog(/sync step 4 started/, 120_000);
+    await new Promise((ok) => setTimeout(ok, 300));
+    await killWorker();
+    const beforeKill = logLines(earlier);
+    const checkpointsBefore = beforeKill.filter((l) => l.msg.endsWith(" checkpointed")).length;
+    expect(beforeKill.some((l) => l.msg.startsWith("cron: connector demo-steps uploaded"))).toBe(false);
+
+    await startWorker();
+    // The next cron run finds the sync still going (the lock outlived the process) and leaves it alone.
+    expect((await cron()).status).toBe(200);
+    await waitForLog(/cron: connector demo-steps (is still syncing|sync started)/, 30_000);
+    const after = logLines(worker!.output());
+    expect(after.find((l) => /^cron: connector demo-steps/.test(l.msg))).toMatchObject({
+      msg: "cron: connector demo-steps is still syncing; left to finish",
+      syncId: recordId,
+    });
+
+    await waitForLog(/cron: connector demo-steps uploaded/, 420_000);
+    const lines = logLines(output());
+    const uploaded = lines.find((l) => l.msg.startsWith("cron: connector demo-steps uploaded"))!;
+    expect(uploaded.recordId).toBe(recordId);
+    expect(uploaded.invocations).toBeGreaterThanOrEqual(5);
+    // After the restart the sync went on from its last checkpoint: no step 1 again, and the killed
+    // try of a step was counted.
+    const restartedSteps = logLines(worker!.output()).filter((l) => /^sync step \d+ started/.test(l.msg));
+    expect(restartedSteps.length).toBeGreaterThan(0);
+    expect(Number(restartedSteps[0].msg.match(/^sync step (\d+)/)![1])).toBeGreaterThan(checkpointsBefore);
+    expect(restartedSteps[0].msg).toMatch(/try 2\)$/);
+    // The failed part: the step threw, its multipart upload was aborted, the next step uploaded alone.
+    expect(failedParts).toBe(1);
+    expect(lines.some((l) => /^sync step \d+ failed \(try \d of 5\): multipart upload .* aborted/.test(l.msg))).toBe(
+      true,
+    );
+    expect(lines.some((l) => /^sync step \d+ started \(upload, try 1\)$/.test(l.msg))).toBe(true);
+    expect(proxy.log.some((l) => l.startsWith("DELETE ") && l.includes("uploadId="))).toBe(true);
+
+    // Exactly one object, no multipart upload left open.
+    const listed = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "demo-steps/" }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([`demo-steps/${uploaded.syncId}.c1z`]);
+    expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+
+    const object = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: `demo-steps/${uploaded.syncId}.c1z` }));
+    const bytes = new Uint8Array(await object.Body!.transformToByteArray());
+    const read = await idSetsOfC1z(bytes);
+    expect(read.syncId).toBe(uploaded.syncId);
+    const expected = await expectedLarge;
+    expect(expected.grants.length).toBeGreaterThan(95_000);
+    expect(read.grants.length).toBe(expected.grants.length);
+    expect({
+      resourceTypes: read.resourceTypes,
+      resources: read.resources,
+      entitlements: read.entitlements,
+      grants: read.grants,
+    }).toEqual(expected);
+
+    if (go.ok) {
+      const file = join(scratch, "steps.c1z");
+      writeFileSync(file, bytes);
+      const theirs = goList(file);
+      expect(theirs.syncs.filter((s) => s.finished).map((s) => s.id)).toContain(uploaded.syncId);
+      expect(theirs.grants.map((g) => g.id).sort()).toEqual(expected.grants);
+      expect(theirs.entitlements.map((e) => e.id).sort()).toEqual(expected.entitlements);
+      expect(theirs.resources.map((r) => `${r.resourceType}:${r.resource}`).sort()).toEqual(expected.resources);
+    }
+  }, 900_000);
+
+  it("HTTP: two requests at once and one after a restart get one 202 and 409s; the sync finishes after the restart", async () => {
+    const start = () =>
+      fetch(`${base()}/v1/connectors/demo/syncs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+    const first = await Promise.all([start(), start()]);
+    expect(first.map((r) => r.status).sort()).toEqual([202, 409]);
+    const accepted = (await first.find((r) => r.status === 202)!.json()) as { id: string };
+    const refused = (await first.find((r) => r.status === 409)!.json()) as { runningSyncId?: string };
+    expect(refused.runningSyncId).toBe(accepted.id);
+
+    await waitForLog(new RegExp(`"syncId":"${accepted.id}".*"invocation":1,`), 120_000);
+    await killWorker();
+    await startWorker();
+
+    const again = await start();
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { runningSyncId?: string }).runningSyncId).toBe(accepted.id);
+
+    let record: { state: string; invocations?: number; c1zSyncId: string | null } | undefined;
+    const until = Date.now() + 300_000;
+    do {
+      await new Promise((ok) => setTimeout(ok, 500));
+      record = (await (await fetch(`${base()}/v1/connectors/demo/syncs/${accepted.id}`)).json()) as typeof record;
+    } while (record?.state !== "succeeded" && record?.state !== "failed" && Date.now() < until);
+    expect(record?.state).toBe("succeeded");
+    expect(record?.invocations).toBeGreaterThanOrEqual(2);
+
+    const download = await fetch(`${base()}/v1/connectors/demo/syncs/${accepted.id}/c1z`);
+    expect(download.status).toBe(200);
+    const read = await idSetsOfC1z(new Uint8Array(await download.arrayBuffer()));
+    expect(read.syncId).toBe(record?.c1zSyncId);
+    expect({
+      resourceTypes: read.resourceTypes,
+      resources: read.resources,
+      entitlements: read.entitlements,
+      grants: read.grants,
+    }).toEqual(await expectedMedium);
+
+    // The lock is free again.
+    const next = await start();
+    expect(next.status).toBe(202);
+  }, 600_000);
+});
