@@ -5,9 +5,10 @@
  *
  * - a cron sync of the demo at ~100k grants with a 1 s step budget runs in many
  *   alarm steps; workerd is killed (SIGKILL) in the middle of a step and
- *   restarted; the 2nd UploadPart fails once. It still uploads exactly one c1z
- *   whose id sets equal a local sync of the same demo, which baton-sdk's reader
- *   opens, and leaves no multipart upload open;
+ *   restarted; the first upload fails on its 1st part, the second hangs there
+ *   and workerd is killed again with that multipart upload open. It still
+ *   uploads exactly one c1z whose id sets equal a local sync of the same demo,
+ *   which baton-sdk's reader opens, and leaves no multipart upload open;
  * - two HTTP sync requests at once, and one after a restart: one 202, then 409s
  *   naming the running sync, which finishes after the restart and serves its c1z.
  */
@@ -49,7 +50,7 @@ const bucket = "steps-workerd";
 /** The smallest demo with ~100k grants: a deep group tree multiplies each direct grant by its expansion. */
 const large = { users: 1000, groups: 1023, grants: 27000, "page-size": 500 };
 /** The HTTP connector (configured from BATON_* like any API connector): big enough to outlast a restart. */
-const medium = { users: 1000, groups: 255, grants: 8000, "page-size": 200 };
+const medium = { users: 400, groups: 63, grants: 4000, "page-size": 100 };
 
 interface LogLine {
   level: string;
@@ -88,7 +89,8 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
   let config: string;
   let expectedLarge: Promise<IdSets>;
   let expectedMedium: Promise<IdSets>;
-  let failedParts = 0;
+  /** Tries of UploadPart 1 so far: the 1st gets a 500, the 2nd hangs, later ones reach moto. */
+  let part1Tries = 0;
 
   const output = () => earlier + (worker?.output() ?? "");
   const base = () => `http://127.0.0.1:${port}`;
@@ -130,13 +132,10 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     moto = await startMoto();
     admin = await motoAdmin(moto, bucket);
     await buildWorker(root, scratch);
-    // The 2nd part of the first multipart upload fails: that step throws and the next one uploads again.
     proxy = await startFaultProxy(moto.endpoint, (req, url) => {
-      if (req.method === "PUT" && url.searchParams.get("partNumber") === "2" && failedParts === 0) {
-        failedParts++;
-        return 500;
-      }
-      return undefined;
+      if (req.method !== "PUT" || url.searchParams.get("partNumber") !== "1") return undefined;
+      part1Tries++;
+      return part1Tries === 1 ? 500 : part1Tries === 2 ? "hang" : undefined;
     });
     port = await freePort();
     config = writeWorkerConfig(scratch, {
@@ -194,31 +193,45 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     await startWorker();
     // The next cron run finds the sync still going (the lock outlived the process) and leaves it alone.
     expect((await cron()).status).toBe(200);
-    await waitForLog(/cron: connector demo-steps (is still syncing|sync started)/, 30_000);
+    await waitForOutput(worker!, /cron: connector demo-steps (is still syncing|sync started)/, 300);
     const after = logLines(worker!.output());
     expect(after.find((l) => /^cron: connector demo-steps/.test(l.msg))).toMatchObject({
       msg: "cron: connector demo-steps is still syncing; left to finish",
       syncId: recordId,
     });
 
-    await waitForLog(/cron: connector demo-steps uploaded/, 420_000);
+    // The first upload fails on part 1 (the step throws, the uploader aborts); the retry hangs on part 1 and
+    // workerd dies with that multipart upload open. The upload id was stored before the first part.
+    const until = Date.now() + 420_000;
+    while (part1Tries < 2 && Date.now() < until) await new Promise((ok) => setTimeout(ok, 200));
+    expect(part1Tries).toBe(2);
+    const open = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+    expect(open.map((u) => u.Key)).toEqual([expect.stringMatching(/^demo-steps\/.*\.c1z$/)]);
+    const betweenRestarts = worker!.output();
+    await killWorker();
+    await startWorker();
+
+    await waitForLog(/cron: connector demo-steps uploaded/, 300_000);
     const lines = logLines(output());
     const uploaded = lines.find((l) => l.msg.startsWith("cron: connector demo-steps uploaded"))!;
     expect(uploaded.recordId).toBe(recordId);
     expect(uploaded.invocations).toBeGreaterThanOrEqual(5);
     // After the restart the sync went on from its last checkpoint: no step 1 again, and the killed
     // try of a step was counted.
-    const restartedSteps = logLines(worker!.output()).filter((l) => /^sync step \d+ started/.test(l.msg));
+    const restartedSteps = logLines(betweenRestarts).filter((l) => /^sync step \d+ started/.test(l.msg));
     expect(restartedSteps.length).toBeGreaterThan(0);
     expect(Number(restartedSteps[0].msg.match(/^sync step (\d+)/)![1])).toBeGreaterThan(checkpointsBefore);
     expect(restartedSteps[0].msg).toMatch(/try 2\)$/);
-    // The failed part: the step threw, its multipart upload was aborted, the next step uploaded alone.
-    expect(failedParts).toBe(1);
-    expect(lines.some((l) => /^sync step \d+ failed \(try \d of 5\): multipart upload .* aborted/.test(l.msg))).toBe(
-      true,
-    );
+    // The failed part: the step threw, its multipart upload was aborted, the next step uploaded alone;
+    // the upload left open by the killed try was aborted by its id after the restart.
+    expect(part1Tries).toBe(3);
+    expect(lines.some((l) => /^sync step \d+ failed \(try \d of 5\): .*aborted/.test(l.msg))).toBe(true);
     expect(lines.some((l) => /^sync step \d+ started \(upload, try 1\)$/.test(l.msg))).toBe(true);
-    expect(proxy.log.some((l) => l.startsWith("DELETE ") && l.includes("uploadId="))).toBe(true);
+    const hungId = open[0].UploadId!;
+    expect(lines.some((l) => l.msg.startsWith(`aborted multipart upload ${hungId} `))).toBe(true);
+    expect(proxy.log.filter((l) => l.startsWith("DELETE ") && l.includes("uploadId=")).length).toBeGreaterThanOrEqual(
+      2,
+    );
 
     // Exactly one object, no multipart upload left open.
     const listed = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "demo-steps/" }));

@@ -79,10 +79,13 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-/** Forwards to `target`; `fail(req)` returning a status answers that status instead (the request never reaches S3). */
+/**
+ * Forwards to `target`; `fail(req)` returning a status answers that status instead (the request never reaches S3),
+ * and `"hang"` never answers (a request that is still in flight when its process is killed).
+ */
 export async function startFaultProxy(
   target: string,
-  fail: (req: IncomingMessage, url: URL) => number | undefined,
+  fail: (req: IncomingMessage, url: URL) => number | "hang" | undefined,
 ): Promise<FaultProxy> {
   const targetUrl = new URL(target);
   const log: string[] = [];
@@ -90,6 +93,10 @@ export async function startFaultProxy(
     const url = new URL(req.url ?? "/", target);
     log.push(`${req.method} ${url.pathname}${url.search}`);
     const status = fail(req, url);
+    if (status === "hang") {
+      req.resume();
+      return;
+    }
     if (status !== undefined) {
       req.resume();
       req.on("end", () => {

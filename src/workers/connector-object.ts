@@ -15,7 +15,6 @@
  */
 
 import { DurableObject } from "#durable-object";
-import { createC1z, openC1z } from "../c1z/index.ts";
 import type { C1zWriter } from "../c1z/store.ts";
 import type { IdempotencyRecord, SyncRecord, SyncRequest } from "../http/state/store.ts";
 import { cronRedactor, stringEnv } from "../jobs/cron.ts";
@@ -25,11 +24,19 @@ import { consoleSink, createLogger, type Logger, type Redactor } from "../log/in
 import { resourceId } from "../model/builders.ts";
 import { secretValues } from "../plugins/secrets.ts";
 import type { ObjectCounts, ProgressEvent } from "../sync/types.ts";
-import { expandKeyTemplate, saveC1z } from "../upload/index.ts";
+import { expandKeyTemplate } from "../upload/index.ts";
+import { abortMultipartUpload } from "../upload/stream.ts";
 import { type StepConnector, stepConnector } from "./connectors.ts";
-import { retryDelayMs, type StepPolicy, type SyncJob, type SyncTrigger, stepPolicyFrom } from "./job.ts";
+import {
+  type FinishedSync,
+  retryDelayMs,
+  type StepPolicy,
+  type SyncJob,
+  type SyncTrigger,
+  stepPolicyFrom,
+} from "./job.ts";
 import type { DurableObjectState, DurableObjectStorage } from "./platform.ts";
-import { type StepStorage, wholeC1zStepStorage } from "./step-storage.ts";
+import { pagedStepStorage, type StepStorage } from "./step-storage.ts";
 import { ObjectTables } from "./tables.ts";
 
 export interface StartSyncInput {
@@ -118,7 +125,7 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
     this.storage = ctx.storage;
     this.vars = env;
     this.tables = new ObjectTables(ctx.storage.sql);
-    this.steps = wholeC1zStepStorage(ctx.storage, this.tables);
+    this.steps = pagedStepStorage(ctx.storage);
   }
 
   // ---- triggers ------------------------------------------------------------------------------
@@ -228,6 +235,8 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
       await this.fail(job, record, `gave up after ${job.attempts} tries of step ${job.invocations}: ${why}`, log);
       return;
     }
+    // A new sync starts from an empty database (c1z files hold one sync, as the cron's always did).
+    if (job.invocations === 0) this.steps.reset();
     job.attempts++;
     job.invocations++;
     const now = Date.now();
@@ -257,7 +266,7 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
           invocation: job.invocations,
           phase: record.phase,
           stepMs: Date.now() - now,
-          checkpointBytes: this.steps.size(),
+          databaseBytes: this.steps.size(),
         });
         await this.storage.setAlarm(Date.now() + policy.gapMs);
       }
@@ -278,6 +287,7 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
   }
 
   /** One step of the engine; true when the sync finished (and was saved). */
+  /** One step of the engine; true when the sync finished (and was saved). */
   private async syncStep(
     job: SyncJob,
     record: SyncRecord,
@@ -288,11 +298,11 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
     const connector = await stepConnector(this.vars, job.trigger, job.connector);
     redactor.add(secretValues(connector.entry.plugin, connector.entry.config));
     const outcome = await runConnectorSync(connector.entry, {
-      store: { open: () => this.steps.open(() => this.freshStore(job)) },
+      store: { open: () => this.steps.open() },
       checkpoints: {
         save: async (store) => {
           record.counts = countsOf(store, store.latestUnfinishedSync()?.syncId);
-          this.steps.save(store, () => {
+          this.steps.save(() => {
             job.attempts = 0;
             job.lastError = undefined;
             this.tables.putJob(job);
@@ -305,12 +315,17 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
       destination: {
         save: async (store, result) => {
           // Kept first, so a failed upload is retried on its own, without syncing again.
-          this.steps.save(store, () => {
-            job.stage = "upload";
-            job.attempts = 0;
-            this.tables.putJob(job);
-          });
-          return this.upload(job, connector, store, result.syncId, log);
+          job.finished = {
+            syncId: result.syncId,
+            date: new Date().toISOString().slice(0, 10),
+            counts: countsOf(store, result.syncId),
+            expandedGrants: result.expandedGrants,
+            warnings: result.warnings.slice(0, 100).map((w) => redactor.redact(w)),
+          };
+          job.stage = "upload";
+          job.attempts = 0;
+          this.steps.save(() => this.tables.putJob(job));
+          return this.upload(job, job.finished, connector, log);
         },
       },
       runDurationMs: policy.budgetMs,
@@ -323,72 +338,75 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
       },
     });
     if (outcome.status === "checkpointed") return false;
-    record.expandedGrants = outcome.result.expandedGrants;
-    record.warnings = outcome.result.warnings.slice(0, 100).map((w) => redactor.redact(w));
-    this.finish(job, record, outcome.result.syncId, outcome.totals, outcome.saved, log);
+    this.finish(job, record, job.finished!, outcome.saved, log);
     await this.storage.deleteAlarm();
     return true;
   }
 
   /** The sync finished in an earlier step and its upload failed or was cut off: upload again. */
   private async uploadStep(job: SyncJob, record: SyncRecord, redactor: Redactor, log: Logger): Promise<boolean> {
+    const finished = job.finished;
+    if (!finished) throw new Error("the job is at its upload but holds no finished sync");
     const connector = await stepConnector(this.vars, job.trigger, job.connector);
     redactor.add(secretValues(connector.entry.plugin, connector.entry.config));
-    const store = await this.steps.open(() => {
-      throw new Error("the finished c1z of this sync is missing from the object's storage");
-    });
-    try {
-      const syncId = store.latestFinishedSync()?.syncId;
-      if (!syncId) throw new Error("the saved c1z holds no finished sync");
-      const saved = await this.upload(job, connector, store, syncId, log);
-      this.finish(job, record, syncId, countsOf(store, syncId), saved, log);
-    } finally {
-      store.close();
-    }
+    const saved = await this.upload(job, finished, connector, log);
+    this.finish(job, record, finished, saved, log);
     await this.storage.deleteAlarm();
     return true;
   }
 
-  /** HTTP syncs start from the latest c1z (it keeps the previous syncs); cron syncs from an empty one. */
-  private async freshStore(job: SyncJob): Promise<C1zWriter> {
+  /** Streams the finished database's c1z out: to the cron's destination, or into the object for the HTTP API. */
+  private async upload(job: SyncJob, finished: FinishedSync, connector: StepConnector, log: Logger): Promise<SavedC1z> {
     if (job.trigger === "http") {
-      const latest = this.tables.records().find((r) => r.state === "succeeded" && r.c1zAvailable);
-      const bytes = latest && this.tables.blob(c1zBlob(latest.id));
-      if (bytes) return openC1z(bytes);
-    }
-    return createC1z();
-  }
-
-  private async upload(
-    job: SyncJob,
-    connector: StepConnector,
-    store: C1zWriter,
-    syncId: string,
-    log: Logger,
-  ): Promise<SavedC1z> {
-    const bytes = store.toBytes();
-    if (job.trigger === "http") {
-      this.putC1z(job.id, bytes);
-      return { destination: `the API's store (sync ${job.id})`, bytes: bytes.byteLength };
+      const writer = this.tables.blobWriter(c1zBlob(job.id));
+      await this.steps.encode(async (chunk) => writer.write(chunk));
+      return { destination: `the API's store (sync ${job.id})`, bytes: writer.end() };
     }
     const template = connector.destination;
     if (!template) throw new Error(`connector ${job.connector} has no destination`);
-    const location = expandKeyTemplate(template, { connector: job.connector, syncId, date: new Date() });
-    return saveC1z(location, bytes, { env: stringEnv(this.vars), bindings: this.vars });
+    await this.abortLeftoverUpload(job, finished, template, log);
+    const saved = await this.steps.upload(this.locationOf(job, finished, template), {
+      env: stringEnv(this.vars),
+      bindings: this.vars,
+      onMultipartCreated: async (upload) => {
+        job.upload = { uploadId: upload.uploadId, destination: upload.destination };
+        this.tables.putJob(job);
+        // Durable before the first part: a try killed from here on leaves an id to abort.
+        await this.storage.sync();
+      },
+    });
+    job.upload = undefined;
+    this.tables.putJob(job);
+    return saved;
   }
 
-  private finish(
-    job: SyncJob,
-    record: SyncRecord,
-    syncId: string,
-    totals: ObjectCounts,
-    saved: SavedC1z,
-    log: Logger,
-  ): void {
+  private locationOf(job: SyncJob, finished: FinishedSync, template: string): string {
+    return expandKeyTemplate(template, { connector: job.connector, syncId: finished.syncId, date: finished.date });
+  }
+
+  /** A multipart upload an earlier try created and never completed or aborted: abort it first. */
+  private async abortLeftoverUpload(job: SyncJob, finished: FinishedSync, template: string, log: Logger) {
+    const open = job.upload;
+    if (!open) return;
+    await abortMultipartUpload(this.locationOf(job, finished, template), open.uploadId, {
+      env: stringEnv(this.vars),
+      bindings: this.vars,
+    });
+    log.info(`aborted multipart upload ${open.uploadId} of ${open.destination}, left open by an earlier try`, {
+      connector: job.connector,
+      syncId: job.id,
+    });
+    job.upload = undefined;
+    this.tables.putJob(job);
+  }
+
+  private finish(job: SyncJob, record: SyncRecord, finished: FinishedSync, saved: SavedC1z, log: Logger): void {
     const now = Date.now();
     record.state = "succeeded";
-    record.counts = totals;
-    record.c1zSyncId = syncId;
+    record.counts = finished.counts;
+    record.expandedGrants = finished.expandedGrants;
+    record.warnings = finished.warnings;
+    record.c1zSyncId = finished.syncId;
     record.c1zBytes = saved.bytes;
     record.c1zAvailable = job.trigger === "http";
     record.endedAt = iso(now);
@@ -402,12 +420,12 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
     if (job.trigger === "http") this.prune();
     const fields = {
       connector: job.connector,
-      syncId,
+      syncId: finished.syncId,
       recordId: job.id,
       durationMs: record.durationMs,
       sha256: saved.sha256,
       invocations: job.invocations,
-      counts: totals,
+      counts: finished.counts,
     };
     if (job.trigger === "cron") {
       log.info(`cron: connector ${job.connector} uploaded ${saved.bytes} bytes to ${saved.destination}`, fields);
@@ -417,6 +435,17 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
   }
 
   private async fail(job: SyncJob, record: SyncRecord, reason: string, log: Logger): Promise<void> {
+    if (job.upload && job.finished && job.trigger === "cron") {
+      try {
+        const connector = await stepConnector(this.vars, job.trigger, job.connector);
+        if (connector.destination) await this.abortLeftoverUpload(job, job.finished, connector.destination, log);
+      } catch (error) {
+        log.warn(`could not abort multipart upload ${job.upload.uploadId}: ${messageOf(error)}`, {
+          connector: job.connector,
+          syncId: job.id,
+        });
+      }
+    }
     const now = Date.now();
     record.state = "failed";
     record.error = { title: "Sync failed", detail: reason };

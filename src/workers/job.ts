@@ -4,6 +4,7 @@
  * trigger starts a sync until the sync succeeds or fails for good.
  */
 import type { SyncRequest } from "../http/state/store.ts";
+import type { ObjectCounts } from "../sync/types.ts";
 
 export type SyncTrigger = "cron" | "http";
 
@@ -21,17 +22,21 @@ export interface SyncJob {
   /** Tries of the current step that failed or were killed since the last one that made progress. */
   attempts: number;
   lastError?: string;
+  /** Set once the engine finished: what the upload (and the record) needs, so a retry uploads alone. */
+  finished?: FinishedSync;
   /** A multipart upload that was created and not yet completed or aborted: aborted before the next try. */
-  upload?: OpenUpload;
+  upload?: { uploadId: string; destination: string };
   createdAt: number;
 }
 
-export interface OpenUpload {
-  /** The c1z location (an `s3://…` URL; never logged as is). */
-  location: string;
-  bucket: string;
-  key: string;
-  uploadId: string;
+export interface FinishedSync {
+  /** The c1z's sync id. */
+  syncId: string;
+  /** `{date}` of the destination key, fixed at the first try so every try writes the same key. */
+  date: string;
+  counts: ObjectCounts;
+  expandedGrants: number;
+  warnings: string[];
 }
 
 export interface StepPolicy {

@@ -1,52 +1,58 @@
 /**
- * Where a multi-step sync's database lives between two steps. The seam has two
- * sides: a step opens the store (the unfinished sync, or a fresh one), and at
- * its end saves it, atomically with the job row that says which step comes
- * next, so a step killed half-way leaves the previous checkpoint intact.
- *
- * `wholeC1zStepStorage` keeps the whole c1z as chunks in the object's SQLite
- * storage and reloads it into memory at every step.
+ * Where a multi-step sync's database lives between two steps: sql.js on a
+ * paged file whose pages are rows of the object's own SQLite storage
+ * (`DurableObjectPageStore`, src/storage/paged-store.ts). Memory holds
+ * SQLite's bounded page cache, never the whole database, and every SQLite
+ * commit is one storage transaction, so a step killed at any point leaves the
+ * database as of its last commit; the engine resumes from the checkpoint token
+ * inside it (`v1_sync_runs.sync_token`). The c1z is streamed out of the pages
+ * (serialize → zstd → multipart parts), never built in memory.
  */
-import { openC1z } from "../c1z/index.ts";
+import { encodePagedC1z, openPagedC1z } from "../c1z/paged.ts";
 import type { C1zWriter } from "../c1z/store.ts";
+import { DurableObjectPageStore } from "../storage/paged-store.ts";
+import type { SaveResult } from "../upload/index.ts";
+import { uploadPagedC1z } from "../upload/paged.ts";
+import type { StreamSaveOptions } from "../upload/stream.ts";
 import type { DurableObjectStorage } from "./platform.ts";
-import type { ObjectTables } from "./tables.ts";
 
 export interface StepStorage {
-  /** True when an earlier step saved a store. */
-  hasCheckpoint(): boolean;
-  /** The store the last step saved, or `fresh()` when there is none. */
-  open(fresh: () => Promise<C1zWriter>): Promise<C1zWriter>;
-  /** Saves the store; `alongside` runs in the same storage transaction (the job row update). */
-  save(store: C1zWriter, alongside: () => void): void;
-  /** Drops the saved store, with `alongside` in the same transaction. */
+  /** Empties the database, for a new sync. */
+  reset(): void;
+  /** The database as the last commit left it (a new, empty c1z when there is none). */
+  open(): Promise<C1zWriter>;
+  /** Runs `alongside` (the job row's update) in one transaction; the database's commits are durable already. */
+  save(alongside: () => void): void;
+  /** Runs `alongside`, then drops the database: the sync is over. */
   clear(alongside: () => void): void;
-  /** Stored bytes, for the figures in the logs. */
+  /** Streams the c1z of the committed database to a c1z location (`s3://`, `r2://`). */
+  upload(location: string, options: StreamSaveOptions): Promise<SaveResult>;
+  /** Streams the c1z of the committed database into `write`, chunk by chunk. */
+  encode(write: (chunk: Uint8Array) => Promise<void>): Promise<number>;
+  /** Bytes of the database, for the figures in the logs. */
   size(): number;
 }
 
-const CHECKPOINT = "checkpoint";
+/** SQLite's page cache for a sync's database; the one part of memory that grows with use. */
+const CACHE_KIB = 8 * 1024;
 
-export function wholeC1zStepStorage(storage: DurableObjectStorage, tables: ObjectTables): StepStorage {
+export function pagedStepStorage(storage: DurableObjectStorage): StepStorage {
+  const pages = new DurableObjectPageStore(storage, "sync_db");
   return {
-    hasCheckpoint: () => tables.blobSize(CHECKPOINT) !== undefined,
-    async open(fresh) {
-      const bytes = tables.blob(CHECKPOINT);
-      return bytes ? openC1z(bytes) : fresh();
-    },
-    save(store, alongside) {
-      const bytes = store.toBytes();
-      storage.transactionSync(() => {
-        tables.putBlob(CHECKPOINT, bytes);
-        alongside();
-      });
+    reset: () => pages.clear(),
+    open: () => openPagedC1z(pages, { cacheKiB: CACHE_KIB }),
+    save(alongside) {
+      storage.transactionSync(alongside);
     },
     clear(alongside) {
-      storage.transactionSync(() => {
-        tables.deleteBlob(CHECKPOINT);
-        alongside();
-      });
+      storage.transactionSync(alongside);
+      pages.clear();
     },
-    size: () => tables.blobSize(CHECKPOINT) ?? 0,
+    upload: (location, options) => uploadPagedC1z(pages, location, options),
+    async encode(write) {
+      const encoded = await encodePagedC1z(pages, write);
+      return encoded.c1zBytes;
+    },
+    size: () => pages.size(),
   };
 }

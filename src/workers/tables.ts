@@ -103,6 +103,38 @@ export class ObjectTables {
     }
   }
 
+  /**
+   * Writes a blob chunk by chunk (a stream's output) in full-size rows. Not one
+   * transaction: whoever writes it marks it usable only after `end()`.
+   */
+  blobWriter(name: string): { write(chunk: Uint8Array): void; end(): number } {
+    this.deleteBlob(name);
+    const buffer = new Uint8Array(BLOB_CHUNK_BYTES);
+    let filled = 0;
+    let seq = 0;
+    let total = 0;
+    const flush = () => {
+      this.sql.exec("insert into blobs (name, seq, data) values (?, ?, ?)", name, seq++, buffer.slice(0, filled));
+      filled = 0;
+    };
+    return {
+      write: (chunk) => {
+        total += chunk.byteLength;
+        for (let at = 0; at < chunk.byteLength; ) {
+          const n = Math.min(BLOB_CHUNK_BYTES - filled, chunk.byteLength - at);
+          buffer.set(chunk.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === BLOB_CHUNK_BYTES) flush();
+        }
+      },
+      end: () => {
+        if (filled > 0 || seq === 0) flush();
+        return total;
+      },
+    };
+  }
+
   blobSize(name: string): number | undefined {
     const row = this.sql
       .exec<{ n: number; size: number | null }>(
