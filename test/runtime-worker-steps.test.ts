@@ -288,7 +288,12 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     const until = Date.now() + 300_000;
     do {
       await new Promise((ok) => setTimeout(ok, 500));
-      record = (await (await fetch(`${base()}/v1/connectors/demo/syncs/${accepted.id}`)).json()) as typeof record;
+      const response = await fetch(`${base()}/v1/connectors/demo/syncs/${accepted.id}`, {
+        signal: AbortSignal.timeout(60_000),
+      }).catch((error: unknown) => {
+        throw new Error(`GET of the sync failed (${String(error)}); workerd printed:\n${output().slice(-4000)}`);
+      });
+      record = (await response.json()) as typeof record;
     } while (record?.state !== "succeeded" && record?.state !== "failed" && Date.now() < until);
     expect(record?.state).toBe("succeeded");
     expect(record?.invocations).toBeGreaterThanOrEqual(2);

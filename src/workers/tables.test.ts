@@ -28,9 +28,9 @@ function nativeSql(db: BetterDb): SqlStorage {
   return {
     exec<Row>(query: string, ...bindings: SqlValue[]) {
       const statement = db.prepare(query);
-      const rows = (
-        statement.reader ? statement.all(...bind(bindings)) : (statement.run(...bind(bindings)), [])
-      ) as Row[];
+      let rows: Row[] = [];
+      if (statement.reader) rows = statement.all(...bind(bindings)) as Row[];
+      else statement.run(...bind(bindings));
       return { toArray: () => rows, one: () => rows[0], [Symbol.iterator]: () => rows[Symbol.iterator]() };
     },
   };
