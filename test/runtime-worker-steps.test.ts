@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
-import { goInterop, goList } from "./interop/tools.ts";
+import { goInterop, type Listing, runOk } from "./interop/tools.ts";
 import {
   type IdSets,
   idSetsOfC1z,
@@ -255,7 +255,8 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     if (go.ok) {
       const file = join(scratch, "steps.c1z");
       writeFileSync(file, bytes);
-      const theirs = goList(file);
+      // The interop program lists every grant; on a busy 2-core machine that takes a while.
+      const theirs = JSON.parse(runOk(go.value, ["list", file], { timeoutMs: 600_000 }).toString("utf8")) as Listing;
       expect(theirs.syncs.filter((s) => s.finished).map((s) => s.id)).toContain(uploaded.syncId);
       expect(theirs.grants.map((g) => g.id).sort()).toEqual(expected.grants);
       expect(theirs.entitlements.map((e) => e.id).sort()).toEqual(expected.entitlements);
@@ -284,17 +285,18 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     expect(again.status).toBe(409);
     expect(((await again.json()) as { runningSyncId?: string }).runningSyncId).toBe(accepted.id);
 
+    // A read waits while the object computes a stretch of a step (it lets requests in at checkpoints;
+    // grant expansion is one long stretch), so a slow answer is retried until the deadline.
     let record: { state: string; invocations?: number; c1zSyncId: string | null } | undefined;
-    const until = Date.now() + 300_000;
-    do {
+    const until = Date.now() + 400_000;
+    while (record?.state !== "succeeded" && record?.state !== "failed") {
+      if (Date.now() > until) throw new Error(`the sync did not finish; workerd printed:\n${output().slice(-4000)}`);
       await new Promise((ok) => setTimeout(ok, 500));
       const response = await fetch(`${base()}/v1/connectors/demo/syncs/${accepted.id}`, {
-        signal: AbortSignal.timeout(60_000),
-      }).catch((error: unknown) => {
-        throw new Error(`GET of the sync failed (${String(error)}); workerd printed:\n${output().slice(-4000)}`);
-      });
-      record = (await response.json()) as typeof record;
-    } while (record?.state !== "succeeded" && record?.state !== "failed" && Date.now() < until);
+        signal: AbortSignal.timeout(20_000),
+      }).catch(() => undefined);
+      if (response) record = (await response.json()) as typeof record;
+    }
     expect(record?.state).toBe("succeeded");
     expect(record?.invocations).toBeGreaterThanOrEqual(2);
 

@@ -261,6 +261,10 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
           ? await this.uploadStep(job, record, redactor, log)
           : await this.syncStep(job, record, policy, redactor, log);
       if (!finished) {
+        // The step ended at a checkpoint: its tries start over.
+        job.attempts = 0;
+        job.lastError = undefined;
+        this.tables.putJob(job);
         log.info(`sync step ${job.invocations} checkpointed`, {
           ...fields,
           invocation: job.invocations,
@@ -287,7 +291,6 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
   }
 
   /** One step of the engine; true when the sync finished (and was saved). */
-  /** One step of the engine; true when the sync finished (and was saved). */
   private async syncStep(
     job: SyncJob,
     record: SyncRecord,
@@ -302,12 +305,10 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
       checkpoints: {
         save: async (store) => {
           record.counts = countsOf(store, store.latestUnfinishedSync()?.syncId);
-          this.steps.save(() => {
-            job.attempts = 0;
-            job.lastError = undefined;
-            this.tables.putJob(job);
-            this.tables.putRecord(record);
-          });
+          this.steps.save(() => this.tables.putRecord(record));
+          // Reads of this object's records (any isolate's API requests) wait while a step computes:
+          // let them in at every checkpoint.
+          await new Promise((resolve) => setTimeout(resolve, 0));
         },
         // The job's last transaction clears it (see finish).
         clear: async () => {},
@@ -329,6 +330,9 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
         },
       },
       runDurationMs: policy.budgetMs,
+      // A checkpoint (the token committed with the rows before it) about every second, each one a save.
+      checkpointIntervalMs: 1000,
+      checkpointSaveIntervalMs: 0,
       scope: scopeOf(job.request),
       log,
       onProgress: (event) => this.onProgress(record, event, redactor),
