@@ -28,7 +28,7 @@ import {
   startProcess,
   waitForOutput,
 } from "./runtime-support.ts";
-import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { buildWorker, workerLogLines, writeWorkerConfig } from "./runtime-worker-support.ts";
 import {
   type FaultProxy,
   freePort,
@@ -56,22 +56,7 @@ interface LogLine {
   sha256?: string;
 }
 
-function logLines(output: string): LogLine[] {
-  return (
-    output
-      .split("\n")
-      // wrangler may wrap a line in colour codes or an "[ERROR]" prefix: keep the outermost {...}.
-      .map((line) => line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1))
-      .filter((line) => line.startsWith('{"level"'))
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as LogLine];
-        } catch {
-          return [];
-        }
-      })
-  );
-}
+const logLines = (output: string) => workerLogLines<LogLine>(output);
 
 describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3 (moto)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "baton-cron-"));

@@ -27,7 +27,7 @@ import {
   startProcess,
   waitForOutput,
 } from "./runtime-support.ts";
-import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { buildWorker, workerLogLines, writeWorkerConfig } from "./runtime-worker-support.ts";
 import {
   type FaultProxy,
   freePort,
@@ -63,19 +63,7 @@ interface LogLine {
   invocation?: number;
 }
 
-function logLines(output: string): LogLine[] {
-  return output
-    .split("\n")
-    .map((line) => line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1))
-    .filter((line) => line.startsWith('{"level"'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as LogLine];
-      } catch {
-        return [];
-      }
-    });
-}
+const logLines = (output: string) => workerLogLines<LogLine>(output);
 
 describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object steps on workerd (moto)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "baton-steps-"));

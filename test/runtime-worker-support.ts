@@ -143,3 +143,21 @@ export async function syncThroughWorker(
   if (download.status !== 200) throw new Error(`downloading the c1z answered ${download.status}`);
   return new Uint8Array(await download.arrayBuffer());
 }
+
+/** The JSON log lines a Worker printed (`{"level":…}`), from wrangler's output. */
+export function workerLogLines<Line extends { level: string; msg: string }>(output: string): Line[] {
+  return (
+    output
+      .split("\n")
+      // wrangler may wrap a line in colour codes or an "[ERROR]" prefix: keep the outermost {...}.
+      .map((line) => line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1))
+      .filter((line) => line.startsWith('{"level"'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Line];
+        } catch {
+          return [];
+        }
+      })
+  );
+}

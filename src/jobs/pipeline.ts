@@ -113,7 +113,7 @@ function checkpointSaver(
 }
 
 /** A resumed run wrote only what was left, so the sync's totals come from the c1z's tables. */
-function countsInStore(store: C1zWriter, syncId: string): ObjectCounts {
+export function countsInStore(store: C1zWriter, syncId: string): ObjectCounts {
   const stats = store.stats(syncId);
   return {
     resourceTypes: stats.resource_types ?? 0,

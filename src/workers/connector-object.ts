@@ -16,9 +16,9 @@
 
 import { DurableObject } from "#durable-object";
 import type { C1zWriter } from "../c1z/store.ts";
-import type { IdempotencyRecord, SyncRecord, SyncRequest } from "../http/state/store.ts";
+import { type IdempotencyRecord, newSyncRecord, type SyncRecord, type SyncRequest } from "../http/state/store.ts";
 import { cronRedactor, stringEnv } from "../jobs/cron.ts";
-import { runConnectorSync } from "../jobs/pipeline.ts";
+import { countsInStore, runConnectorSync } from "../jobs/pipeline.ts";
 import type { SavedC1z, SyncScope } from "../jobs/types.ts";
 import { consoleSink, createLogger, type Logger, type Redactor } from "../log/index.ts";
 import { resourceId } from "../model/builders.ts";
@@ -53,19 +53,9 @@ const KEEP_C1Z = 3;
 
 const c1zBlob = (id: string) => `c1z:${id}`;
 
-function emptyCounts(): ObjectCounts {
-  return { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
-}
-
+/** The counts of a sync in the store (every step's rows, not only this step's). */
 function countsOf(store: C1zWriter, syncId: string | undefined): ObjectCounts {
-  if (!syncId) return emptyCounts();
-  const stats = store.stats(syncId);
-  return {
-    resourceTypes: stats.resource_types ?? 0,
-    resources: stats.resources ?? 0,
-    entitlements: stats.entitlements ?? 0,
-    grants: stats.grants ?? 0,
-  };
+  return syncId ? countsInStore(store, syncId) : { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
 }
 
 function scopeOf(request: SyncRequest): SyncScope {
@@ -87,26 +77,7 @@ function messageOf(error: unknown): string {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function newRecord(id: string, connector: string, request: SyncRequest, now: number): SyncRecord {
-  return {
-    id,
-    connector,
-    state: "queued",
-    phase: null,
-    request,
-    counts: emptyCounts(),
-    expandedGrants: 0,
-    warnings: [],
-    error: null,
-    phases: [],
-    createdAt: iso(now),
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    c1zSyncId: null,
-    c1zBytes: null,
-    c1zAvailable: false,
-    invocations: 0,
-  };
+  return { ...newSyncRecord(id, connector, request, iso(now)), invocations: 0 };
 }
 
 /** Sorts by creation time, like the HTTP API's ids elsewhere. */

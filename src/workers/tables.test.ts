@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import type { SyncRecord } from "../http/state/store.ts";
+import { newSyncRecord } from "../http/state/store.ts";
 import { retryDelayMs, type SyncJob, stepPolicyFrom } from "./job.ts";
 import type { SqlStorage, SqlValue } from "./platform.ts";
 import { BLOB_CHUNK_BYTES, ObjectTables } from "./tables.ts";
@@ -55,27 +55,7 @@ function job(id: string): SyncJob {
   };
 }
 
-function record(id: string, createdAt: string): SyncRecord {
-  return {
-    id,
-    connector: "demo",
-    state: "queued",
-    phase: null,
-    request: {},
-    counts: { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 },
-    expandedGrants: 0,
-    warnings: [],
-    error: null,
-    phases: [],
-    createdAt,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    c1zSyncId: null,
-    c1zBytes: null,
-    c1zAvailable: false,
-  };
-}
+const record = (id: string, createdAt: string) => newSyncRecord(id, "demo", {}, createdAt);
 
 /** Byte equality without a per-element deep compare (megabytes). */
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(Buffer.from(b));

@@ -89,6 +89,29 @@ export interface SyncStateStore {
   checkpoints?: CheckpointSink<SyncKey>;
 }
 
+/** A sync record as it is when a sync is accepted: queued, nothing counted yet. */
+export function newSyncRecord(id: string, connector: string, request: SyncRequest, createdAt: string): SyncRecord {
+  return {
+    id,
+    connector,
+    state: "queued",
+    phase: null,
+    request,
+    counts: { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 },
+    expandedGrants: 0,
+    warnings: [],
+    error: null,
+    phases: [],
+    createdAt,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    c1zSyncId: null,
+    c1zBytes: null,
+    c1zAvailable: false,
+  };
+}
+
 export function newestFirst(a: SyncRecord, b: SyncRecord): number {
   return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
 }
