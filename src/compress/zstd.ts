@@ -140,16 +140,7 @@ export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8
       `zstd frame declares ${frame.contentSize} content bytes but decodes to ${content.length}`,
     );
   }
-  if (frame.hasChecksum) {
-    const stored = new DataView(data.buffer, data.byteOffset + frame.end - 4, 4).getUint32(0, true);
-    const actual = zstdContentChecksum(content);
-    if (stored !== actual) {
-      throw new ZstdError(
-        "checksum",
-        `zstd content checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the data is corrupt`,
-      );
-    }
-  }
+  if (frame.hasChecksum) checkContentChecksum(data, frame, zstdContentChecksum(content));
   return content;
 }
 
@@ -160,6 +151,23 @@ function hex(n: number): string {
 /** fzstd's streaming decoder, stopped as soon as the output passes `limit`. */
 function streamWithCap(frame: Uint8Array, limit: number, code: "too-large" | "corrupt-zstd"): Uint8Array {
   const chunks: Uint8Array[] = [];
+  const total = decodeWithCap(frame, limit, code, (chunk) => chunks.push(chunk.slice()));
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, o);
+    o += chunk.length;
+  }
+  return out;
+}
+
+/** Streams the frame's content to `write`, failing with `code` once it passes `limit`; returns its length. */
+function decodeWithCap(
+  frame: Uint8Array,
+  limit: number,
+  code: "too-large" | "corrupt-zstd",
+  write: (chunk: Uint8Array) => void,
+): number {
   let total = 0;
   const stream = new Decompress((chunk) => {
     total += chunk.length;
@@ -171,16 +179,21 @@ function streamWithCap(frame: Uint8Array, limit: number, code: "too-large" | "co
           : `zstd frame decodes to more than its declared ${limit} content bytes`,
       );
     }
-    chunks.push(chunk.slice());
+    write(chunk);
   });
   stream.push(frame, true);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, o);
-    o += chunk.length;
+  return total;
+}
+
+/** The frame's stored XXH64 (low 32 bits) against the content's. */
+function checkContentChecksum(data: Uint8Array, frame: FrameInfo, actual: number): void {
+  const stored = new DataView(data.buffer, data.byteOffset + frame.end - 4, 4).getUint32(0, true);
+  if (stored !== actual) {
+    throw new ZstdError(
+      "checksum",
+      `zstd content checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the data is corrupt`,
+    );
   }
-  return out;
 }
 
 /**
@@ -195,25 +208,18 @@ export function decompressZstdTo(
 ): number {
   const maxDecoded = limits.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE;
   const frame = checkedFrame(data, limits);
-  const limit = frame.contentSize ?? maxDecoded;
-  const code = frame.contentSize === undefined ? "too-large" : "corrupt-zstd";
   const hash = frame.hasChecksum ? new Xxh64() : undefined;
-  let total = 0;
-  const stream = new Decompress((chunk) => {
-    total += chunk.length;
-    if (total > limit) {
-      throw new ZstdError(
-        code,
-        code === "too-large"
-          ? `decoded size exceeds the cap ${limit}`
-          : `zstd frame decodes to more than its declared ${limit} content bytes`,
-      );
-    }
-    hash?.update(chunk);
-    write(chunk);
-  });
+  let total: number;
   try {
-    stream.push(data.subarray(frame.start, frame.end), true);
+    total = decodeWithCap(
+      data.subarray(frame.start, frame.end),
+      frame.contentSize ?? maxDecoded,
+      frame.contentSize === undefined ? "too-large" : "corrupt-zstd",
+      (chunk) => {
+        hash?.update(chunk);
+        write(chunk);
+      },
+    );
   } catch (error) {
     if (error instanceof ZstdError) throw error;
     throw new ZstdError("corrupt-zstd", `zstd frame does not decode: ${(error as Error).message}`);
@@ -224,15 +230,6 @@ export function decompressZstdTo(
       `zstd frame declares ${frame.contentSize} content bytes but decodes to ${total}`,
     );
   }
-  if (hash) {
-    const stored = new DataView(data.buffer, data.byteOffset + frame.end - 4, 4).getUint32(0, true);
-    const actual = hash.digest()[1];
-    if (stored !== actual) {
-      throw new ZstdError(
-        "checksum",
-        `zstd content checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the data is corrupt`,
-      );
-    }
-  }
+  if (hash) checkContentChecksum(data, frame, hash.digest()[1]);
   return total;
 }
