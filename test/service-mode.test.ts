@@ -279,10 +279,12 @@ describe.skipIf(!go.ok)("service mode against baton-sdk's BatonService (Go)", ()
       // 8 pages × 500 ms: a first heartbeat at the start, then one a second.
       expect(beats.length).toBeGreaterThanOrEqual(3);
       const gaps = beats.slice(1).map((at, i) => at - beats[i]);
+      // Never sooner than asked; later only by scheduling (a loaded machine), far from the 30 s default.
       for (const gap of gaps) {
         expect(gap).toBeGreaterThanOrEqual(900);
-        expect(gap).toBeLessThan(2000);
+        expect(gap).toBeLessThan(3000);
       }
+      expect(gaps.reduce((a, b) => a + b, 0) / gaps.length).toBeLessThan(1800);
     });
 
     it("a cancel through a heartbeat ends the sync, and FinishTask reports Canceled without an upload", () => {
@@ -322,7 +324,8 @@ describe.skipIf(!go.ok)("service mode against baton-sdk's BatonService (Go)", ()
     // Go's runner: errors² seconds.
     expect(pollBackoffs.slice(0, 2)).toEqual([1000, 4000]);
     expect(s.task("after-outage").finish?.success).toBe(true);
-    expect(report.facts.recoveredAfterUpMs as number).toBeLessThan(6000);
+    // Back within one more backoff step (9 s at most) of the server's return.
+    expect(report.facts.recoveredAfterUpMs as number).toBeLessThan(10_000);
     expect(client.code).toBe(0);
   });
 
