@@ -39,7 +39,7 @@ function config(scratch: string): string {
   writeFileSync(
     path,
     `name = "baton-bench-workers"
-main = ${JSON.stringify(join(root, "bench/workers/worker.ts"))}
+main = ${JSON.stringify(join(root, "test/support/paged-sync-worker.ts"))}
 compatibility_date = "2026-04-20"
 compatibility_flags = ["nodejs_compat"]
 

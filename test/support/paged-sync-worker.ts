@@ -1,8 +1,8 @@
 /**
- * The Worker bench/workers.ts runs on workerd: one SQLite-backed Durable Object that runs
+ * The Worker that bench/workers.ts and test/paged-workerd.test.ts run on workerd: one SQLite-backed Durable Object that runs
  * the demo sync in steps (`runDurationMs` per request), with the database either paged into
  * the object's storage (`store=paged`) or in sql.js memory as before (`store=memory`, one
- * request), then uploads the c1z to S3. Bench-only; the product's Worker is src/runtime/worker.ts.
+ * request), then uploads the c1z to S3. Test and bench only; the product's Worker is src/runtime/worker.ts.
  */
 import demo from "../../plugins/demo/index.ts";
 import { createC1z } from "../../src/c1z/open.ts";
