@@ -29,6 +29,11 @@ import { EntitlementGraph } from "./graph.ts";
 /** Go's default `BATON_GRAPH_EXPAND_MAX_DEPTH`. */
 export const MAX_EXPANSION_DEPTH = 20;
 const WRITE_CHUNK = 10_000;
+/**
+ * Most decoded grants kept for later destinations. Topological order is breadth-first, so
+ * one depth's destinations can all be waiting at once: past this, they are read again.
+ */
+const CACHED_GRANTS_LIMIT = 50_000;
 
 export class ExpansionError extends Error {
   constructor(message: string) {
@@ -145,6 +150,7 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
   const destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
   // A destination's final grants, kept while destinations it feeds are still to come.
   const finalGrants = new Map<string, Grant[]>();
+  let cachedGrants = 0;
   const consumersLeft = new Map<number, number>();
   for (const node of destinations) {
     for (const parent of graph.in.get(node)?.keys() ?? [])
@@ -233,12 +239,19 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
       }
       pending.push(...changed.values());
       if (pending.length >= WRITE_CHUNK) flush();
-      if (feedsLater) finalGrants.set(destinationId, [...held.values()]);
+      if (feedsLater && cachedGrants + held.size <= CACHED_GRANTS_LIMIT) {
+        finalGrants.set(destinationId, [...held.values()]);
+        cachedGrants += held.size;
+      } else if (feedsLater) flush(); // read again from the store by the destinations it feeds
     }
     for (const [parent] of incoming) {
       const left = (consumersLeft.get(parent) ?? 1) - 1;
       consumersLeft.set(parent, left);
-      if (left === 0) for (const sourceId of graph.nodes.get(parent) ?? []) finalGrants.delete(sourceId);
+      if (left > 0) continue;
+      for (const sourceId of graph.nodes.get(parent) ?? []) {
+        cachedGrants -= finalGrants.get(sourceId)?.length ?? 0;
+        finalGrants.delete(sourceId);
+      }
     }
     done++;
     options.onProgress?.(done, destinations.length, result.created);
