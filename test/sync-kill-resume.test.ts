@@ -99,5 +99,5 @@ describe.skipIf(!fileBacked)("kill -9 in the middle of a large file-backed sync"
     expect(ids).toEqual(grantIds(reference, referenceId));
     store.close();
     reference.close();
-  });
+  }, 600_000);
 });
