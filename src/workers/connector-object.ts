@@ -5,9 +5,9 @@
  * plugin's state. It also runs the syncs, one step per alarm:
  *
  *   trigger (cron or POST …/syncs) → startSync: take the lock, set an alarm
- *   alarm → open the unfinished sync (step storage) → run the pipeline for the
- *   step budget → save the checkpoint atomically with the job row → next alarm
- *   … → the step that finishes saves the finished database, uploads it, clears the job.
+ *   alarm → open the sync's paged database (its last commit) → run the pipeline
+ *   for the step budget, committing at each checkpoint → next alarm
+ *   … → the step that finishes streams the c1z out and clears the job.
  *
  * A step first sets an alarm far ahead (the lease): if its invocation dies,
  * that alarm runs the step again from the last checkpoint. Each try counts;
@@ -48,7 +48,7 @@ export interface StartSyncInput {
 
 export type StartSyncReply = { started: true; record: SyncRecord } | { started: false; running: SyncRecord };
 
-/** c1z files the HTTP API keeps per connector (each already holds the previous syncs Baton keeps). */
+/** c1z files the HTTP API keeps per connector, as on the other runtimes. */
 const KEEP_C1Z = 3;
 
 const c1zBlob = (id: string) => `c1z:${id}`;
@@ -193,7 +193,12 @@ export class ConnectorSyncObject extends DurableObject<Record<string, unknown>> 
     const redactor = cronRedactor(this.vars);
     const log = createLogger({ sink: consoleSink, redactor });
     const record = this.tables.record(job.id) ?? newRecord(job.id, job.connector, job.request, job.createdAt);
-    const fields = { connector: job.connector, syncId: job.id, trigger: job.trigger };
+    const fields = {
+      connector: job.connector,
+      syncId: job.id,
+      trigger: job.trigger,
+      ...(job.requestId && { requestId: job.requestId }),
+    };
     let policy: StepPolicy;
     try {
       policy = stepPolicyFrom(this.vars);
