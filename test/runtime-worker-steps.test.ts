@@ -295,13 +295,8 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     const names = [...events.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     expect(names.at(-1)).toBe("result");
     expect(names.filter((n) => n === "phase").length).toBeGreaterThanOrEqual(6);
-    const result = JSON.parse(
-      events
-        .trim()
-        .split("\n")
-        .at(-1)!
-        .replace(/^data: /, ""),
-    ) as { state: string; id: string };
+    const data = [...events.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
+    const result = JSON.parse(data.at(-1)!) as { state: string; id: string };
     expect(result).toMatchObject({ id: accepted.id, state: "succeeded" });
 
     // The lock is free again.
