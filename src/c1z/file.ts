@@ -2,7 +2,7 @@ import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import type { ZstdStreamOptions } from "../compress/stream.ts";
 import { type C1zOptions, openC1z } from "./open.ts";
 import type { SqliteC1zStore } from "./sqlite-store.ts";
-import { type C1zStreamResult, type ChunkSink, encodeC1zStream } from "./stream.ts";
+import { type C1zStreamResult, type ChunkSink, chunksOf, encodeC1zStream } from "./stream.ts";
 
 /** Reads and opens a c1z file (Node, Bun, Deno; Workers have no filesystem). */
 export async function readC1zFile(path: string, options: C1zOptions = {}): Promise<SqliteC1zStore> {
@@ -55,9 +55,19 @@ export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise
     store.commit();
     return { bytes: (await writeC1zFileFromSqlite(store.path, path, store.compression)).c1zBytes };
   }
-  const bytes = store.toBytes();
-  await writeFileAtomic(path, bytes);
-  return { bytes: bytes.length };
+  // Compressed as a stream too: a one-shot wasm compressor cannot hold a database of a few GB.
+  const sqlite = store.sqliteBytes();
+  const result = await replaceFileAtomic(path, (handle) =>
+    encodeC1zStream(chunksOf(sqlite), fileSink(handle), store.compression),
+  );
+  return { bytes: result.c1zBytes };
+}
+
+function fileSink(handle: FileHandle): ChunkSink {
+  return async (chunk) => {
+    let o = 0;
+    while (o < chunk.length) o += (await handle.write(chunk, o, chunk.length - o)).bytesWritten;
+  };
 }
 
 /** A file's bytes in order, `chunkSize` at a time, through one reused buffer. */
@@ -90,14 +100,5 @@ export function writeC1zFileFromSqlite(
   c1zPath: string,
   options: ZstdStreamOptions = {},
 ): Promise<C1zStreamResult> {
-  return replaceFileAtomic(c1zPath, async (handle) => {
-    return encodeSqliteFile(
-      sqlitePath,
-      async (chunk) => {
-        let o = 0;
-        while (o < chunk.length) o += (await handle.write(chunk, o, chunk.length - o)).bytesWritten;
-      },
-      options,
-    );
-  });
+  return replaceFileAtomic(c1zPath, (handle) => encodeSqliteFile(sqlitePath, fileSink(handle), options));
 }
