@@ -1,8 +1,9 @@
 /** `baton-edge <plugin> --client-id … --client-secret …`: the CLI side of service mode (src/service). */
+
+import type { Redactor } from "../log/index.ts";
 import type { ResourceId } from "../model/types.ts";
 import type { ResolvedValues } from "../plugins/config.ts";
 import type { Logger, PluginStateStore } from "../plugins/contract.ts";
-import type { Redactor } from "../log/index.ts";
 import { runServiceCommand, shutdownSignal } from "../service/command.ts";
 import type { ServiceEntry } from "../service/tasks.ts";
 import type { CliIO } from "./io.ts";
