@@ -23,7 +23,7 @@ if (!hasWrangler) console.warn("paged-workerd: skipped, wrangler is not installe
 const zstd = findCommand("zstd");
 const go = goInterop();
 
-const demoConfig = { users: 2000, groups: 20, grants: 6000, pageSize: 500 };
+const demoConfig = { users: 8000, groups: 20, grants: 24000, pageSize: 500 };
 
 describe.skipIf(!hasMoto || !hasWrangler)("a paged sync on workerd, in Durable Object storage, to S3 (moto)", () => {
   let moto: Moto;

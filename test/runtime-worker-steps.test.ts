@@ -42,8 +42,8 @@ if (!go.ok) console.warn(`workerd step test: baton-sdk reader check skipped: ${g
 const bucket = "steps-workerd";
 /** The smallest demo with ~100k grants: a deep group tree multiplies each direct grant by its expansion. */
 const large = { users: 1000, groups: 1023, grants: 27000, "page-size": 500 };
-/** The HTTP connector (configured from BATON_* like any API connector): big enough to outlast a restart. */
-const medium = { users: 400, groups: 63, grants: 4000, "page-size": 100 };
+/** The HTTP connector (configured from BATON_* like any API connector): big enough that even on an idle machine its sync needs several 1 s steps, so a restart lands mid-sync. */
+const medium = { users: 1600, groups: 63, grants: 24000, "page-size": 100 };
 
 interface LogLine {
   level: string;
