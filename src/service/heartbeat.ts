@@ -66,7 +66,10 @@ export async function startHeartbeat(options: HeartbeatOptions): Promise<Heartbe
 
   let first: Awaited<ReturnType<BatonClient["heartbeat"]>>;
   try {
-    first = await client.heartbeat(taskId, parent);
+    // Not cut by `parent`: once the server has the first heartbeat it counts the task as running,
+    // so a stop arriving now must still end in a Canceled FinishTask (through the aborted signal),
+    // not leave the task unreported. The call keeps its own unary deadline.
+    first = await client.heartbeat(taskId);
   } catch (error) {
     parent.removeEventListener("abort", forward);
     throw new HeartbeatFailedError(error);

@@ -224,6 +224,23 @@ describe("heartbeats", () => {
     expect(failures).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it("start a task whose stop arrives during the first heartbeat, with the task's signal already aborted", async () => {
+    const stop = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const client = fakeClient({
+      async heartbeat(_taskId, signal) {
+        seen.push(signal);
+        stop.abort(new Error("SIGTERM"));
+        return create(BatonServiceHeartbeatResponseSchema, {});
+      },
+    });
+    const beat = await startHeartbeat({ client, taskId: "t", clock: fakeClock(), parent: stop.signal });
+    expect(seen[0]?.aborted ?? false).toBe(false);
+    expect(beat.signal.aborted).toBe(true);
+    expect((beat.signal.reason as Error).message).toBe("SIGTERM");
+    beat.stop();
+  });
+
   it("refuse to start a task the first heartbeat says is cancelled", async () => {
     const client = fakeClient({
       heartbeat: async () => create(BatonServiceHeartbeatResponseSchema, { cancelled: true }),
