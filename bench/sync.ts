@@ -1,18 +1,22 @@
 /**
  * Sync engine benchmark: a synthetic plugin end to end into the c1z store.
  * Defaults: 10k users, 1k groups nested 3 deep (chains of 4), 1M direct grants.
- * Override with BENCH_USERS, BENCH_GROUPS, BENCH_GRANTS, BENCH_PAGE, BENCH_WORKERS.
- * Engines (BENCH_ENGINES, default `file,sqljs`; each in its own process, so peak RSS is its own):
+ * Override with BENCH_USERS, BENCH_GROUPS, BENCH_GRANTS, BENCH_PAGE, BENCH_WORKERS; BENCH_KEEP_DIR keeps
+ * each engine's c1z there (go.c1z, file.c1z, …).
+ * Engines (BENCH_ENGINES, default `go,file,sqljs`; each in its own process, so peak RSS is its own):
+ *   go      baton-sdk v0.8.0's own syncer (bench/go/syncbench, built here; skipped without Go),
+ *           serving exactly this plugin's output from a record file it pages from disk
  *   file    native SQLite in a temp file (openC1zWorkFile), c1z streamed from the file
- *   native  native SQLite in memory; sqljs: sql.js in memory (c1z compressed whole)
+ *   native  native SQLite in memory; sqljs: sql.js in memory
  * Prints JSON lines: one per phase, one summary per engine (whole sync = list, write, expand,
- * serialize, compress), one for the 36zf vector. Never passes or fails on time.
+ * serialize, compress), one comparison per engine with its ratios to Go, and one for the 36zf
+ * vector. Never passes or fails on time.
  *
  *   npx tsx bench/sync.ts
  *   BENCH_USERS=2000 BENCH_GROUPS=200 BENCH_GRANTS=100000 BENCH_ENGINES=file npx tsx bench/sync.ts
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,8 +24,11 @@ import * as v from "valibot";
 import { createC1z, openC1z, openC1zWorkFile, removeC1zWorkFile, writeC1zFile } from "../src/c1z/index.ts";
 import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
 import type { Grant, Resource, ResourceId } from "../src/model/types.ts";
+import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from "../src/model/types.ts";
 import type { AnyPlugin, Page } from "../src/plugins/contract.ts";
+import { toGoBinary } from "../src/proto/encode.ts";
 import { type ProgressEvent, runSync, type SyncPhase } from "../src/sync/index.ts";
+import { RECORD_KIND, RecordFileWriter } from "./records.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const USERS = env("BENCH_USERS", 10_000);
@@ -30,6 +37,8 @@ const GRANTS = env("BENCH_GRANTS", 1_000_000);
 const PAGE = env("BENCH_PAGE", 1_000);
 const WORKERS = env("BENCH_WORKERS", 1);
 const ENGINE = process.env.BENCH_ENGINE as "sqljs" | "native" | "file" | undefined;
+/** Where each engine's c1z is copied for inspection (BENCH_KEEP_DIR), if set. */
+const KEEP_DIR = process.env.BENCH_KEEP_DIR;
 const CHAIN = 4; // g(4k) ⊂ g(4k+1) ⊂ g(4k+2) ⊂ g(4k+3): three levels of nesting
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
@@ -86,17 +95,105 @@ const plugin: AnyPlugin = {
   ],
 };
 
-async function main() {
-  if (!ENGINE) {
-    for (const engine of (process.env.BENCH_ENGINES ?? "file,sqljs").split(",")) {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-        stdio: "inherit",
-        env: { ...process.env, BENCH_ENGINE: engine },
-      });
-      if (child.status !== 0) print({ bench: "sync", engine, failed: `exit ${child.status}` });
-    }
-    return;
+/** The plugin's whole output as a record file, in the order its lists return it. */
+function writePluginRecords(file: string): void {
+  const out = new RecordFileWriter(file);
+  for (const { resourceType } of plugin.resourceTypes)
+    out.write(RECORD_KIND.resourceType, toGoBinary(ResourceTypeSchema, resourceType));
+  for (const r of [...users, ...groups]) out.write(RECORD_KIND.resource, toGoBinary(ResourceSchema, r));
+  groups.forEach((g, index) => {
+    out.write(RECORD_KIND.entitlement, toGoBinary(EntitlementSchema, entitlement(g, "member")));
+    for (const each of groupGrants(g, index)) out.write(RECORD_KIND.grant, toGoBinary(GrantSchema, each));
+  });
+  out.close();
+}
+
+type Summary = Record<string, unknown>;
+
+/** baton-sdk's syncer on the same output: the summary line in this bench's fields. */
+function runGo(): Summary | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const build = spawnSync("bash", [path.join(here, "go/build.sh")], { encoding: "utf8" });
+  if (build.status !== 0) {
+    print({ bench: "sync", engine: "go", skipped: build.stderr.trim() || `build exit ${build.status}` });
+    return undefined;
   }
+  const work = mkdtempSync(path.join(tmpdir(), "bench-sync-go-"));
+  try {
+    const records = path.join(work, "plugin.records");
+    writePluginRecords(records);
+    const child = spawnSync(path.join(here, "go/bin/syncbench"), [records, path.join(work, "sync.c1z")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (child.status !== 0) {
+      print({ bench: "sync", engine: "go", failed: `exit ${child.status}` });
+      return undefined;
+    }
+    const go = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}");
+    const summary: Summary = {
+      bench: "sync",
+      summary: true,
+      engine: "go",
+      sqlite: go.engine,
+      users: USERS,
+      groups: GROUPS,
+      directGrants: go.listed.grants,
+      totalGrants: go.totalGrants,
+      wholeSyncSeconds: Number(go.wholeSyncSeconds.toFixed(2)),
+      expansionSeconds: Number(go.expansionSeconds.toFixed(2)),
+      fileBytes: go.c1zBytes,
+      peakRssMb: Math.round(go.peakRssBytes / 1e6),
+    };
+    print(summary);
+    return summary;
+  } finally {
+    if (KEEP_DIR) copyFileSync(path.join(work, "sync.c1z"), path.join(KEEP_DIR, "go.c1z"));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Each engine in its own process; then each engine's figures as ratios to Go's. */
+async function compareEngines(): Promise<void> {
+  const summaries = new Map<string, Summary>();
+  for (const engine of (process.env.BENCH_ENGINES ?? "go,file,sqljs").split(",")) {
+    if (engine === "go") {
+      const go = runGo();
+      if (go) summaries.set(engine, go);
+      continue;
+    }
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+      env: { ...process.env, BENCH_ENGINE: engine },
+    });
+    process.stdout.write(child.stdout);
+    if (child.status !== 0) print({ bench: "sync", engine, failed: `exit ${child.status}` });
+    for (const line of child.stdout.split("\n")) {
+      if (line.includes('"summary":true')) summaries.set(engine, JSON.parse(line));
+    }
+  }
+  const go = summaries.get("go");
+  if (!go) return;
+  const ratio = (a: unknown, b: unknown) => Number((Number(a) / Number(b)).toFixed(2));
+  for (const [engine, s] of summaries) {
+    if (engine === "go") continue;
+    print({
+      bench: "sync",
+      vsGo: true,
+      engine,
+      sameTotalGrants: s.totalGrants === go.totalGrants,
+      wholeSyncVsGo: ratio(s.wholeSyncSeconds, go.wholeSyncSeconds),
+      expansionVsGo: ratio(s.expansionSeconds, go.expansionSeconds),
+      peakRssVsGo: ratio(s.peakRssMb, go.peakRssMb),
+      fileBytesVsGo: ratio(s.fileBytes, go.fileBytes),
+    });
+  }
+}
+
+async function main() {
+  if (!ENGINE) return compareEngines();
   const work = mkdtempSync(path.join(tmpdir(), "bench-sync-"));
   const dbPath = path.join(work, "sync.db");
   const store = ENGINE === "file" ? await openC1zWorkFile(dbPath) : await createC1z({ engine: ENGINE });
@@ -161,6 +258,7 @@ async function main() {
   });
   store.close();
   await removeC1zWorkFile(dbPath);
+  if (KEEP_DIR) copyFileSync(c1zPath, path.join(KEEP_DIR, `${ENGINE}.c1z`));
   rmSync(work, { recursive: true, force: true });
   if (ENGINE === "file") return;
 

@@ -9,3 +9,4 @@ command -v "$GO" >/dev/null || { echo "go is not installed" >&2; exit 3; }
 export GONOSUMDB=github.com/conductorone/baton-sdk
 "$GO" mod tidy >/dev/null 2>&1 || true
 "$GO" build -o bin/bench .
+"$GO" build -o bin/syncbench ./syncbench
