@@ -202,12 +202,17 @@ async function main() {
   let lastWritten = { resourceTypes: 0, resources: 0, entitlements: 0, grants: 0 };
   let current = lastWritten;
   let expansionSeconds: number | undefined;
+  // The last checkpoint in grant-expansion follows expansion; cleanup (index builds, VACUUM) and
+  // endSync run after it, before the "done" phase event, so they are timed apart.
+  let lastCheckpoint = 0;
   const onProgress = (event: ProgressEvent) => {
     if (event.type === "progress") current = event.written;
+    if (event.type === "checkpoint") lastCheckpoint = performance.now();
     if (event.type !== "phase") return;
     const now = performance.now();
     if (phase && phase !== "init") {
-      const seconds = (now - phaseStart) / 1000;
+      const end = phase === "grant-expansion" && lastCheckpoint > phaseStart ? lastCheckpoint : now;
+      const seconds = (end - phaseStart) / 1000;
       const objects =
         current.resourceTypes +
         current.resources +
@@ -224,6 +229,10 @@ async function main() {
         objectsPerSecond: Math.round(objects / Math.max(seconds, 1e-6)),
         rssMb: rssMb(),
       });
+      if (end !== now) {
+        const cleanup = (now - end) / 1000;
+        print({ bench: "sync", engine: ENGINE, phase: "cleanup", seconds: Number(cleanup.toFixed(3)), rssMb: rssMb() });
+      }
     }
     lastWritten = current;
     phase = event.phase;

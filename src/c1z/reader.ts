@@ -16,7 +16,15 @@ import type { SqlRow, SqlValue } from "../storage/index.ts";
 import { decodeExpansion } from "./expansion.ts";
 import type { GrantIndexes, GrantIndexUse } from "./grant-indexes.ts";
 import type { StatementCache } from "./statements.ts";
-import type { GrantFilter, GrantWithExpansion, PageOf, PageRequest, SyncStats, SyncType } from "./store.ts";
+import type {
+  GrantFilter,
+  GrantWithExpansion,
+  PageOf,
+  PageRequest,
+  StoredGrantRow,
+  SyncStats,
+  SyncType,
+} from "./store.ts";
 import type { SyncRuns } from "./sync-runs.ts";
 
 const MAX_PAGE_SIZE = 10_000;
@@ -182,6 +190,24 @@ export class C1zRowReader {
 
   listGrants(request?: GrantFilter): PageOf<Grant> {
     return this.page(GrantSchema, "v1_grants", this.grantFilters(request), request, "full");
+  }
+
+  listGrantRows(request?: GrantFilter): PageOf<StoredGrantRow> {
+    const rows = this.pageRows(
+      "v1_grants",
+      "id, principal_resource_type_id, principal_resource_id, data",
+      this.grantFilters(request),
+      request,
+      "full",
+    );
+    return {
+      items: rows.items.map((row) => ({
+        principalResourceTypeId: String(row.principal_resource_type_id),
+        principalResourceId: String(row.principal_resource_id),
+        data: row.data as Uint8Array,
+      })),
+      nextPageToken: rows.next,
+    };
   }
 
   getGrant(id: string, syncId?: string): Grant | undefined {

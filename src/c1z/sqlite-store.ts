@@ -14,10 +14,12 @@ import { C1zRowReader } from "./reader.ts";
 import { StatementCache } from "./statements.ts";
 import type {
   C1zWriter,
+  EncodedGrantRow,
   GrantFilter,
   GrantWithExpansion,
   PageOf,
   PageRequest,
+  StoredGrantRow,
   SyncRun,
   SyncStats,
   SyncType,
@@ -170,6 +172,10 @@ export class SqliteC1zStore implements C1zWriter {
     this.writer.putExpandedGrants(grants);
   }
 
+  putExpandedGrantRows(rows: readonly EncodedGrantRow[]): void {
+    this.writer.putExpandedGrantRows(rows);
+  }
+
   deleteGrant(id: string): void {
     this.writer.deleteGrant(id);
   }
@@ -206,6 +212,10 @@ export class SqliteC1zStore implements C1zWriter {
 
   getGrant(id: string, syncId?: string): Grant | undefined {
     return this.reader.getGrant(id, syncId);
+  }
+
+  listGrantRows(request?: GrantFilter): PageOf<StoredGrantRow> {
+    return this.reader.listGrantRows(request);
   }
 
   listGrantsWithExpansion(request?: GrantFilter & { pendingOnly?: boolean }): PageOf<GrantWithExpansion> {

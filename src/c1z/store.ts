@@ -63,6 +63,27 @@ export interface GrantWithExpansion {
   needsExpansion: boolean;
 }
 
+/** A `v1_grants` row as stored, for readers that take `data` apart themselves (grant expansion). */
+export interface StoredGrantRow {
+  principalResourceTypeId: string;
+  principalResourceId: string;
+  /** The encoded Grant, without GrantExpandable. */
+  data: Uint8Array;
+}
+
+/** A `v1_grants` row whose `data` the caller encoded (Go's encoding, GrantExpandable stripped). */
+export interface EncodedGrantRow {
+  resourceTypeId: string;
+  resourceId: string;
+  entitlementId: string;
+  principalResourceTypeId: string;
+  principalResourceId: string;
+  externalId: string;
+  data: Uint8Array;
+  /** Bare GrantExpandable bytes for the `expansion` column of a new row, if any. */
+  expansion: Uint8Array | null;
+}
+
 export interface C1zReader {
   listSyncs(): SyncRun[];
   getSync(syncId: string): SyncRun | undefined;
@@ -81,6 +102,8 @@ export interface C1zReader {
   /** Grants as stored: without GrantExpandable (Go's plain ListGrants). */
   listGrants(request?: GrantFilter): PageOf<Grant>;
   getGrant(id: string, syncId?: string): Grant | undefined;
+  /** Grants as stored rows, not decoded; same filters and paging as `listGrants`. */
+  listGrantRows(request?: GrantFilter): PageOf<StoredGrantRow>;
   /** Grants with their expansion column; `pendingOnly` lists `needs_expansion = 1`. */
   listGrantsWithExpansion(request?: GrantFilter & { pendingOnly?: boolean }): PageOf<GrantWithExpansion>;
   /** Counts per table and per resource type for a sync (stats column if valid, else computed). */
@@ -102,6 +125,8 @@ export interface C1zWriter extends C1zReader {
   putGrants(grants: readonly Grant[]): void;
   /** Grants from expansion: `data` updated, existing `expansion` column kept (Go's StoreExpandedGrants). */
   putExpandedGrants(grants: readonly Grant[]): void;
+  /** `putExpandedGrants` for grants the caller encoded: rows written as given. */
+  putExpandedGrantRows(rows: readonly EncodedGrantRow[]): void;
   deleteGrant(id: string): void;
   /** Checkpoint: `v1_sync_runs.sync_token` of the current sync. */
   setSyncToken(token: string): void;

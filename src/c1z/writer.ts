@@ -17,6 +17,7 @@ import { toGoBinary } from "../proto/encode.ts";
 import type { SqlValue } from "../storage/index.ts";
 import { splitGrantExpansion } from "./expansion.ts";
 import type { StatementCache } from "./statements.ts";
+import type { EncodedGrantRow } from "./store.ts";
 import type { SyncRuns } from "./sync-runs.ts";
 import { goLocalTime } from "./time.ts";
 
@@ -166,6 +167,28 @@ export class C1zRowWriter {
 
   putExpandedGrants(grants: readonly Grant[]): void {
     this.writeGrants(grants, EXPANDED_GRANT_UPSERT);
+  }
+
+  /** `putExpandedGrants` for rows the caller encoded (grant expansion composes them as bytes). */
+  putExpandedGrantRows(rows: readonly EncodedGrantRow[]): void {
+    const syncId = this.syncs.require();
+    const at = goLocalTime(this.now());
+    this.insert(
+      { name: "v1_grants", columns: GRANT_COLUMNS, onConflict: EXPANDED_GRANT_UPSERT },
+      rows.map((row): SqlValue[] => [
+        row.resourceTypeId,
+        row.resourceId,
+        row.entitlementId,
+        row.principalResourceTypeId,
+        row.principalResourceId,
+        row.externalId,
+        row.expansion,
+        row.expansion ? 1 : 0,
+        row.data,
+        syncId,
+        at,
+      ]),
+    );
   }
 
   private writeGrants(grants: readonly Grant[], onConflict: string): void {

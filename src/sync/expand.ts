@@ -8,22 +8,42 @@
  * New grants are `D:ptype:pid` embedding the stored entitlement D, the source grant's
  * principal, `GrantImmutable{}` and `sources {S}`; existing grants gain S in `sources`.
  * Processing destinations in topological order gives the same result as Go's depth rounds.
- * Each grant is decoded about once: a destination's final grants stay in memory until the
+ * Each grant is read about once: a destination's final grants stay in memory until the
  * destinations fed by it are done (then they are dropped), and writes go out in batches.
+ *
+ * Grants are handled as bytes (../c1z/grant-bytes.ts): a stored grant is read for its
+ * principal and sources only, and a new grant is composed from the destination entitlement's
+ * bytes, the principal's and a few constant pieces, exactly as protobuf-es would encode it.
+ * Only a stored grant that gains a source is decoded, edited and encoded again.
  */
-import { create } from "@bufbuild/protobuf";
-import type { C1zWriter } from "../c1z/store.ts";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import { splitGrantExpansion } from "../c1z/expansion.ts";
+import {
+  type EncodedSource,
+  encodeExpandedGrant,
+  grantFieldViews,
+  grantSourcesOf,
+  sameBytes,
+  utf8Bytes,
+} from "../c1z/grant-bytes.ts";
+import type { C1zWriter, EncodedGrantRow, GrantFilter, StoredGrantRow } from "../c1z/store.ts";
 import { packAny } from "../model/annotations.ts";
 import { grantId } from "../model/ids.ts";
 import {
   type Entitlement,
+  EntitlementSchema,
   type Grant,
   GrantImmutableSchema,
   GrantSchema,
+  type GrantSources,
   type GrantSources_GrantSource,
   GrantSources_GrantSourceSchema,
   GrantSourcesSchema,
+  type Resource,
+  ResourceSchema,
 } from "../model/types.ts";
+import { toGoBinary } from "../proto/encode.ts";
 import { EntitlementGraph } from "./graph.ts";
 
 /** Go's default `BATON_GRAPH_EXPAND_MAX_DEPTH`. */
@@ -34,6 +54,8 @@ const WRITE_CHUNK = 10_000;
  * one depth's destinations can all be waiting at once: past this, they are read again.
  */
 const CACHED_GRANTS_LIMIT = 50_000;
+/** Most principals remembered with their encoding (one per distinct principal read). */
+const PRINCIPALS_LIMIT = 200_000;
 
 export class ExpansionError extends Error {
   constructor(message: string) {
@@ -53,6 +75,8 @@ export interface ExpandOptions {
    */
   legacyGrantSources?: boolean;
   onProgress?: (done: number, total: number, created: number) => void;
+  /** Most final grants kept in memory for later destinations (default 50,000; tests lower it). */
+  cachedGrantsLimit?: number;
 }
 
 export interface ExpandResult {
@@ -114,21 +138,201 @@ export function loadGraph(store: C1zWriter, syncId: string | undefined): { graph
   return { graph, dropped };
 }
 
-function allGrants(store: C1zWriter, filter: Parameters<C1zWriter["listGrants"]>[0]): Grant[] {
-  const grants: Grant[] = [];
+/** A principal as new grants embed it. */
+interface Principal {
+  /** Its bytes in the grant it was read from, to know the same bytes again. */
+  stored: Uint8Array;
+  /** Encoded as protobuf-es writes it through toGoBinary: what a new grant embeds. */
+  bytes: Uint8Array;
+  resourceType: string;
+  resource: string;
+  /** `key(resourceType, resource)`. */
+  key: string;
+  /** UTF-8 of `:<resourceType>:<resource>`, the end of every grant id made for it. */
+  idTail: Uint8Array;
+}
+
+function principalOf(resource: Resource, stored: Uint8Array): Principal | undefined {
+  const id = resource.id;
+  if (!id) return undefined;
+  const bytes = toGoBinary(ResourceSchema, resource);
+  return {
+    stored: sameBytes(bytes, stored) ? bytes : stored.slice(),
+    bytes,
+    resourceType: id.resourceType,
+    resource: id.resource,
+    key: key(id.resourceType, id.resource),
+    idTail: utf8Bytes(`:${id.resourceType}:${id.resource}`),
+  };
+}
+
+/**
+ * Decoded principals by their row's principal columns. A hit needs the same stored bytes, so
+ * what a grant embeds is always its own principal, decoded and encoded again as protobuf-es would.
+ */
+class Principals {
+  private readonly byColumns = new Map<string, Principal>();
+
+  of(row: StoredGrantRow, stored: Uint8Array): Principal | undefined {
+    const columns = key(row.principalResourceTypeId, row.principalResourceId);
+    const known = this.byColumns.get(columns);
+    if (known && sameBytes(known.stored, stored)) return known;
+    const principal = principalOf(fromBinary(ResourceSchema, stored), stored);
+    if (!principal) return undefined;
+    if (this.byColumns.size >= PRINCIPALS_LIMIT) this.byColumns.clear();
+    this.byColumns.set(columns, principal);
+    return principal;
+  }
+}
+
+/** A grant of one entitlement, as expansion needs it. */
+interface HeldGrant {
+  principal: Principal;
+  /** Entitlement id → is_direct; empty for a direct grant. */
+  sources: Map<string, boolean>;
+  /** Made by this expansion, written from bytes. */
+  created: boolean;
+  /** A stored grant's `data`, kept while its entitlement is being expanded. */
+  data?: Uint8Array;
+  /** A stored grant that gained a source: decoded, its sources edited as Go does. */
+  grant?: Grant;
+}
+
+function sourcesOf(sources: GrantSources | undefined): Map<string, boolean> {
+  const map = new Map<string, boolean>();
+  for (const [id, value] of Object.entries(sources?.sources ?? {})) map.set(id, value.isDirect);
+  return map;
+}
+
+/** A stored row as a held grant; undefined when it has no principal id (expansion skips those). */
+function heldOf(row: StoredGrantRow, principals: Principals): HeldGrant | undefined {
+  const views = grantFieldViews(row.data);
+  if (!views) {
+    // Outside the plain shape: protobuf-es decodes it (or reports why it cannot).
+    const grant = fromBinary(GrantSchema, row.data);
+    if (!grant.principal) return undefined;
+    const principal = principalOf(grant.principal, toGoBinary(ResourceSchema, grant.principal));
+    if (!principal) return undefined;
+    return { principal, sources: sourcesOf(grant.sources), created: false, data: row.data };
+  }
+  if (!views.principal) return undefined;
+  const principal = principals.of(row, views.principal);
+  if (!principal) return undefined;
+  const sources = views.sources
+    ? (grantSourcesOf(views.sources) ?? sourcesOf(fromBinary(GrantSourcesSchema, views.sources)))
+    : new Map<string, boolean>();
+  return { principal, sources, created: false, data: row.data };
+}
+
+function heldGrants(store: C1zWriter, filter: GrantFilter, principals: Principals): HeldGrant[] {
+  const grants: HeldGrant[] = [];
   let pageToken = "";
   do {
-    const page = store.listGrants({ ...filter, pageToken });
-    grants.push(...page.items);
+    const page = store.listGrantRows({ ...filter, pageToken });
+    for (const row of page.items) {
+      const held = heldOf(row, principals);
+      if (held) grants.push(held);
+    }
     pageToken = page.nextPageToken;
   } while (pageToken !== "");
   return grants;
+}
+
+/** Sets one source of a held grant; a stored grant is decoded and edited as Go edits it. */
+function setSource(held: HeldGrant, entitlementId: string, isDirect: boolean): void {
+  held.sources.set(entitlementId, isDirect);
+  if (held.created) return;
+  if (!held.grant) held.grant = fromBinary(GrantSchema, held.data as Uint8Array);
+  const sources = held.grant.sources?.sources ?? {};
+  sources[entitlementId] = source(isDirect);
+  held.grant.sources = create(GrantSourcesSchema, { sources });
+}
+
+/** The Go encoding of the GrantImmutable annotation every new grant carries. */
+const IMMUTABLE_ANNOTATION = toBinary(AnySchema, packAny(GrantImmutableSchema, create(GrantImmutableSchema)));
+
+/** What the new grants of one destination entitlement share. */
+class Destination {
+  private readonly entitlementBytes: Uint8Array;
+  private readonly idHead: Uint8Array;
+
+  constructor(
+    readonly id: string,
+    private readonly entitlement: Entitlement,
+    private readonly sourceKeys: Map<string, Uint8Array>,
+  ) {
+    this.entitlementBytes = toGoBinary(EntitlementSchema, entitlement);
+    this.idHead = utf8Bytes(id);
+  }
+
+  /** The row of a grant this expansion made. */
+  createdRow(held: HeldGrant): EncodedGrantRow {
+    const principal = held.principal;
+    const externalId = grantId(this.id, principal);
+    const resourceId = this.entitlement.resource?.id;
+    // As the writer checks grants: Go's baton CLI dereferences these without nil checks.
+    if (!this.entitlement.id || !resourceId) {
+      throw new Error(`grant ${externalId} does not embed its entitlement (id and resource id)`);
+    }
+    const sources: EncodedSource[] = [];
+    for (const [id, isDirect] of held.sources) {
+      let encoded = this.sourceKeys.get(id);
+      if (!encoded) {
+        encoded = utf8Bytes(id);
+        this.sourceKeys.set(id, encoded);
+      }
+      sources.push({ key: encoded, isDirect });
+    }
+    const data = encodeExpandedGrant(
+      {
+        entitlement: this.entitlementBytes,
+        principal: principal.bytes,
+        idHead: this.idHead,
+        idTail: principal.idTail,
+        annotation: IMMUTABLE_ANNOTATION,
+      },
+      sources,
+    );
+    return {
+      resourceTypeId: resourceId.resourceType,
+      resourceId: resourceId.resource,
+      entitlementId: this.entitlement.id,
+      principalResourceTypeId: principal.resourceType,
+      principalResourceId: principal.resource,
+      externalId,
+      data,
+      expansion: null,
+    };
+  }
+}
+
+/** The row of a stored grant that gained a source, checked as the writer checks grants. */
+function updatedRow(grant: Grant): EncodedGrantRow {
+  if (!grant.id) throw new Error("grant without an id");
+  const resource = grant.entitlement?.resource?.id;
+  const principal = grant.principal?.id;
+  if (!grant.entitlement?.id || !resource) {
+    throw new Error(`grant ${grant.id} does not embed its entitlement (id and resource id)`);
+  }
+  if (!principal) throw new Error(`grant ${grant.id} does not embed its principal id`);
+  const split = splitGrantExpansion(grant);
+  return {
+    resourceTypeId: resource.resourceType,
+    resourceId: resource.resource,
+    entitlementId: grant.entitlement.id,
+    principalResourceTypeId: principal.resourceType,
+    principalResourceId: principal.resource,
+    externalId: grant.id,
+    data: split.data,
+    expansion: split.expansion,
+  };
 }
 
 export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): ExpandResult {
   const syncId = options.syncId ?? store.currentSyncId;
   const maxDepth = options.maxDepth ?? MAX_EXPANSION_DEPTH;
   const legacy = options.legacyGrantSources === true;
+  const cacheLimit = options.cachedGrantsLimit ?? CACHED_GRANTS_LIMIT;
   const { graph, dropped } = loadGraph(store, syncId);
   const edges = graph.edgeCount;
   const cyclesCollapsed = graph.collapseCycles();
@@ -146,28 +350,32 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
     created: 0,
     updated: 0,
   };
+  const principals = new Principals();
+  const sourceKeys = new Map<string, Uint8Array>();
   const sourceEntitlements = new Map<string, Entitlement | undefined>();
   const destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
   // A destination's final grants, kept while destinations it feeds are still to come.
-  const finalGrants = new Map<string, Grant[]>();
+  const finalGrants = new Map<string, HeldGrant[]>();
   let cachedGrants = 0;
   const consumersLeft = new Map<number, number>();
   for (const node of destinations) {
     for (const parent of graph.in.get(node)?.keys() ?? [])
       consumersLeft.set(parent, (consumersLeft.get(parent) ?? 0) + 1);
   }
-  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): Grant[] => {
+  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): HeldGrant[] => {
     const cached = finalGrants.get(sourceId);
-    if (!cached)
-      return allGrants(store, { syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] });
+    if (!cached) {
+      const filter = { syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] };
+      return heldGrants(store, filter, principals);
+    }
     if (resourceTypeIds.length === 0) return cached;
     const types = new Set(resourceTypeIds);
-    return cached.filter((g) => types.has(g.principal?.id?.resourceType ?? ""));
+    return cached.filter((g) => types.has(g.principal.resourceType));
   };
-  let pending: Grant[] = [];
+  let pending: EncodedGrantRow[] = [];
   const flush = () => {
     for (let start = 0; start < pending.length; start += WRITE_CHUNK) {
-      store.putExpandedGrants(pending.slice(start, start + WRITE_CHUNK));
+      store.putExpandedGrantRows(pending.slice(start, start + WRITE_CHUNK));
     }
     pending = [];
   };
@@ -176,71 +384,70 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
     const incoming = [...(graph.in.get(node) ?? [])].sort(([a], [b]) => a - b);
     const feedsLater = (consumersLeft.get(node) ?? 0) > 0;
     for (const destinationId of graph.nodes.get(node) ?? []) {
-      const destination = store.getEntitlement(destinationId, syncId);
-      if (!destination?.resource) {
+      const entitlement = store.getEntitlement(destinationId, syncId);
+      if (!entitlement?.resource) {
         // Go drops edges into an entitlement that is not stored.
         result.droppedEdges += incoming.length;
         continue;
       }
-      const held = new Map<string, Grant>();
-      for (const grant of allGrants(store, { syncId, entitlementId: destinationId })) {
-        const id = grant.principal?.id;
-        if (id) held.set(key(id.resourceType, id.resource), grant);
+      const destination = new Destination(destinationId, entitlement, sourceKeys);
+      const held = new Map<string, HeldGrant>();
+      for (const grant of heldGrants(store, { syncId, entitlementId: destinationId }, principals)) {
+        held.set(grant.principal.key, grant);
       }
-      const changed = new Map<string, Grant>();
+      const changed = new Map<string, HeldGrant>();
       for (const [parent, spec] of incoming) {
         for (const sourceId of graph.nodes.get(parent) ?? []) {
           if (!sourceEntitlements.has(sourceId))
             sourceEntitlements.set(sourceId, store.getEntitlement(sourceId, syncId));
           if (!sourceEntitlements.get(sourceId)) continue;
           for (const sourceGrant of sourceGrantsOf(sourceId, spec.resourceTypeIds)) {
-            const principalId = sourceGrant.principal?.id;
-            if (!sourceGrant.principal || !principalId) continue;
-            const sourceSources = sourceGrant.sources?.sources ?? {};
-            const sourceIsDirect = Object.keys(sourceSources).length === 0 || sourceId in sourceSources;
+            const sourceSources = sourceGrant.sources;
+            const sourceIsDirect = sourceSources.size === 0 || sourceSources.has(sourceId);
             if (spec.shallow && !sourceIsDirect) continue;
             const isDirect = legacy ? false : sourceIsDirect;
-            const principalKey = key(principalId.resourceType, principalId.resource);
+            const principalKey = sourceGrant.principal.key;
             const existing = held.get(principalKey);
             if (!existing) {
-              const created = create(GrantSchema, {
-                id: grantId(destinationId, principalId),
-                entitlement: destination,
+              const created: HeldGrant = {
                 principal: sourceGrant.principal,
-                annotations: [packAny(GrantImmutableSchema, create(GrantImmutableSchema))],
-                sources: create(GrantSourcesSchema, { sources: { [sourceId]: source(isDirect) } }),
-              });
+                sources: new Map([[sourceId, isDirect]]),
+                created: true,
+              };
               held.set(principalKey, created);
               changed.set(principalKey, created);
               result.created++;
               continue;
             }
-            const sources = existing.sources?.sources ?? {};
             let updated = false;
-            if (Object.keys(sources).length === 0) {
-              sources[destinationId] = source(!legacy);
+            if (existing.sources.size === 0) {
+              setSource(existing, destinationId, !legacy);
               updated = true;
             }
-            const had = sources[sourceId];
-            if (!had) {
-              sources[sourceId] = source(isDirect);
-              updated = true;
-            } else if (isDirect && !had.isDirect) {
-              sources[sourceId] = source(true);
+            const had = existing.sources.get(sourceId);
+            if (had === undefined || (isDirect && !had)) {
+              setSource(existing, sourceId, isDirect);
               updated = true;
             }
             if (updated) {
-              existing.sources = create(GrantSourcesSchema, { sources });
               if (!changed.has(principalKey)) result.updated++;
               changed.set(principalKey, existing);
             }
           }
         }
       }
-      pending.push(...changed.values());
+      for (const grant of changed.values()) {
+        pending.push(grant.created ? destination.createdRow(grant) : updatedRow(grant.grant as Grant));
+      }
       if (pending.length >= WRITE_CHUNK) flush();
-      if (feedsLater && cachedGrants + held.size <= CACHED_GRANTS_LIMIT) {
-        finalGrants.set(destinationId, [...held.values()]);
+      if (feedsLater && cachedGrants + held.size <= cacheLimit) {
+        // Kept as principals and sources only; the stored bytes are no longer needed.
+        const kept = [...held.values()];
+        for (const grant of kept) {
+          grant.data = undefined;
+          grant.grant = undefined;
+        }
+        finalGrants.set(destinationId, kept);
         cachedGrants += held.size;
       } else if (feedsLater) flush(); // read again from the store by the destinations it feeds
     }
