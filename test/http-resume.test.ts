@@ -2,14 +2,17 @@
  * A sync running when the process stops resumes after a restart over the same
  * data directory. The "stop" is abrupt: the first app is dropped with its
  * state store while its plugin call hangs, as a killed process would leave
- * the directory (no graceful shutdown, nothing written after the hang).
+ * the directory (no graceful shutdown, nothing written after the hang). With a
+ * native file engine the sync's database is its work file; the kill closes its
+ * database connections without a commit (SQLite rolls back what was open), as
+ * the OS does for a dead process, so the next "process" can open the file.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openC1z } from "../src/c1z/index.ts";
+import { openC1z, openC1zWorkFile, SqliteC1zStore } from "../src/c1z/index.ts";
 import type { C1zWriter } from "../src/c1z/store.ts";
 import { createApp } from "../src/http/app.ts";
 import { createFsStateStore } from "../src/http/state/fs.ts";
@@ -159,14 +162,76 @@ async function download(transport: Transport, location: string): Promise<Uint8Ar
   return new Uint8Array(await response.arrayBuffer());
 }
 
-const checkpointPath = (dir: string, id: string) => join(dir, "checkpoints", "org", `${id}.c1z`);
+/** Where a running sync's work file is (the data directory's default work directory). */
+const checkpointPath = (dir: string, id: string) => join(dir, "work", "org", `${id}.work.db`);
+
+/** The work-file stores the current simulated process has open, and whether it still lives. */
+let openStores: C1zWriter[] = [];
+let alive = { value: true };
+
+/**
+ * What the OS does to a killed process: its database connections close with no commit,
+ * and it writes nothing more (its record writes still queued would land after the next process's).
+ */
+function killProcess(): void {
+  for (const store of openStores) if (store instanceof SqliteC1zStore) store.db.close();
+  openStores = [];
+  alive.value = false;
+}
+
+/** The state store of the next simulated process over `dir` (the previous one is killed first). */
+async function processState(dir: string): Promise<SyncStateStore> {
+  killProcess();
+  const living = { value: true };
+  alive = living;
+  const state = await createFsStateStore(dir);
+  const putSync = state.putSync.bind(state);
+  state.putSync = async (record) => {
+    if (living.value) await putSync(record);
+  };
+  const work = state.workFiles;
+  expect(work, "Node has a native file engine, so syncs go through work files").toBeDefined();
+  state.workFiles = {
+    ...work!,
+    sync: (key, load) => {
+      const seams = work!.sync(key, load);
+      return {
+        ...seams,
+        store: {
+          open: async () => {
+            const store = await seams.store.open();
+            openStores.push(store);
+            return store;
+          },
+        },
+      };
+    },
+  };
+  return state;
+}
+
+/** The unfinished sync a killed process left in its work file (read from a copy). */
+async function unfinishedIn(workPath: string) {
+  const copy = `${workPath}.inspect`;
+  copyFileSync(workPath, copy);
+  const saved = await openC1zWorkFile(copy);
+  try {
+    return saved.latestUnfinishedSync();
+  } finally {
+    saved.close();
+    rmSync(copy, { force: true });
+  }
+}
 
 describe("a sync running when the process stops", () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "http-resume-"));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    killProcess();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("resumes after a restart from its saved checkpoint and ends with the same objects as an uninterrupted sync", async () => {
     // The reference: the same plugin synced without interruption.
@@ -189,7 +254,7 @@ describe("a sync running when the process stops", () => {
 
     // Process 1: hangs inside the second users page, after the checkpoint that followed the first.
     const first = nextProcess({ hangAtPage: "p2" });
-    const process1 = appOver(await createFsStateStore(dir));
+    const process1 = appOver(await processState(dir));
     const { id, location } = await startSync(process1);
     await first.reached;
     expect(script.userPages).toEqual(["", "p2"]);
@@ -197,19 +262,17 @@ describe("a sync running when the process stops", () => {
     expect(before.state).toBe("running");
     expect(existsSync(checkpointPath(dir, id))).toBe(true);
     // What the checkpoint holds: an unfinished sync whose token points past the first page.
-    const saved = await openC1z(
-      new Uint8Array(await (await import("node:fs/promises")).readFile(checkpointPath(dir, id))),
-    );
-    const unfinished = saved.latestUnfinishedSync();
-    saved.close();
+    killProcess();
+    const unfinished = await unfinishedIn(checkpointPath(dir, id));
     expect(unfinished).toBeDefined();
+    expect(unfinished!.syncToken).not.toBe("");
     expect(unfinished!.endedAt).toBeNull();
     const checkpointSyncId = unfinished!.syncId;
 
     // Process 2 over the same directory; process 1 and its store are simply dropped.
     nextProcess();
     script.clock.advance(3_600_000);
-    const process2 = appOver(await createFsStateStore(dir));
+    const process2 = appOver(await processState(dir));
     expect((await process2.request("/readyz")).status).toBe(200);
     const resumed = await getRecord(process2, location);
     expect(resumed.state).toBe("running");
@@ -254,19 +317,19 @@ describe("a sync running when the process stops", () => {
 
   it("a resumed sync that fails keeps the last good c1z and leaves no checkpoint behind", async () => {
     nextProcess();
-    const process0 = appOver(await createFsStateStore(dir));
+    const process0 = appOver(await processState(dir));
     const good = await startSync(process0);
     expect((await waitForEnd(process0, good.location)).state).toBe("succeeded");
     const goodBytes = await download(process0, good.location);
 
     const first = nextProcess({ hangAtPage: "p2" });
-    const process1 = appOver(await createFsStateStore(dir));
+    const process1 = appOver(await processState(dir));
     const { id, location } = await startSync(process1);
     await first.reached;
     expect(existsSync(checkpointPath(dir, id))).toBe(true);
 
     nextProcess({ failAtPage: "p3" });
-    const process2 = appOver(await createFsStateStore(dir));
+    const process2 = appOver(await processState(dir));
     const failed = await waitForEnd(process2, location);
     expect(failed.state).toBe("failed");
     expect(failed.resumed).toBe(true);
@@ -283,12 +346,12 @@ describe("a sync running when the process stops", () => {
 
   it(`a sync that keeps stopping the process is resumed ${MAX_RESUMES} times, then marked interrupted`, async () => {
     let hang = nextProcess({ hangAtPage: "p2" });
-    const process1 = appOver(await createFsStateStore(dir));
+    const process1 = appOver(await processState(dir));
     const { id, location } = await startSync(process1);
     await hang.reached;
     for (let restart = 1; restart <= MAX_RESUMES; restart++) {
       hang = nextProcess({ hangAtPage: "p2" });
-      const next = appOver(await createFsStateStore(dir));
+      const next = appOver(await processState(dir));
       await hang.reached;
       const record = await getRecord(next, location);
       expect(record.state).toBe("running");
@@ -296,7 +359,7 @@ describe("a sync running when the process stops", () => {
       expect(script.userPages).toEqual(["p2"]);
     }
     nextProcess();
-    const last = appOver(await createFsStateStore(dir));
+    const last = appOver(await processState(dir));
     expect((await last.request("/readyz")).status).toBe(200);
     const record = await getRecord(last, location);
     expect(record.state).toBe("failed");
@@ -307,14 +370,16 @@ describe("a sync running when the process stops", () => {
 
   it("without a checkpoint (stopped before the first one) the sync is marked interrupted, as before", async () => {
     const first = nextProcess({ hangInValidate: true });
-    const process1 = appOver(await createFsStateStore(dir));
+    const process1 = appOver(await processState(dir));
     const { id, location } = await startSync(process1);
     await first.reached;
     expect((await getRecord(process1, location)).state).toBe("running");
-    expect(existsSync(checkpointPath(dir, id))).toBe(false);
+    // The work file exists from the start, but its sync has no checkpoint (no sync token) yet.
+    killProcess();
+    expect((await unfinishedIn(checkpointPath(dir, id)))?.syncToken ?? "").toBe("");
 
     nextProcess();
-    const process2 = appOver(await createFsStateStore(dir));
+    const process2 = appOver(await processState(dir));
     expect((await process2.request("/readyz")).status).toBe(200);
     const record = await getRecord(process2, location);
     expect(record.state).toBe("failed");

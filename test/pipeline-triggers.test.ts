@@ -116,6 +116,7 @@ describe("one demo sync through each trigger", () => {
       env: { BATON_CONNECTORS: JSON.stringify([{ name: "demo", destination: join(scratch, "cron-{connector}.c1z") }]) },
       plugin: async (name) => (name === "demo" ? demo : undefined),
       log: quiet,
+      workDir: join(scratch, "cron-work"),
     });
     expect(outcomes.map((o) => o.status)).toEqual(["uploaded"]);
     expect(pipelineCalls.slice(before)).toEqual(["demo"]);

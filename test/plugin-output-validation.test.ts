@@ -95,6 +95,7 @@ describe("plugin output validation on every trigger", () => {
         env: { BATON_CONNECTORS: JSON.stringify([{ name: "shaped", destination }]) },
         plugin: async (name) => (name === "shaped" ? shaped : undefined),
         log,
+        workDir: join(dir, "work"),
       });
     malformed = false;
     expect((await run()).map((o) => o.status)).toEqual(["uploaded"]);

@@ -4,6 +4,9 @@
  * `s3://KEY:SECRET@` credentials on an unreachable endpoint: neither the
  * outcomes nor any log line (message or field) carries a secret.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { runScheduledSyncs } from "../src/jobs/cron.ts";
@@ -38,6 +41,7 @@ describe("secrets in a cron run", () => {
         ]),
       },
       plugin: async (name) => ({ leaky, demo })[name],
+      workDir: mkdtempSync(join(tmpdir(), "cron-secrets-")),
       log,
     });
     expect(outcomes.map((o) => [o.connector, o.status])).toEqual([

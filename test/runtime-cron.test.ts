@@ -1,13 +1,18 @@
 /**
  * The cron runner (src/jobs/cron.ts) in this process against moto: a failed
  * connector does not stop the others, uploads are byte-exact, and a sync cut
- * short stops at a checkpoint, leaves the destination alone, and resumes.
+ * short stops at a checkpoint, leaves the destination alone, and resumes. On
+ * Node each sync runs through a work file in the work directory.
  */
+
 import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
-import { openC1z } from "../src/c1z/index.ts";
+import { openC1z, openC1zWorkFile } from "../src/c1z/index.ts";
 import { runScheduledSyncs } from "../src/jobs/cron.ts";
 import { locationCheckpoints } from "../src/jobs/location-checkpoints.ts";
 import type { AnyPlugin, Logger } from "../src/plugins/contract.ts";
@@ -64,6 +69,7 @@ describe.skipIf(!hasMoto)("cron runner against moto", () => {
       env,
       plugin: async (name) => (name === "demo" ? demo : undefined),
       log,
+      workDir: mkdtempSync(join(tmpdir(), "cron-work-")),
       now: () => Date.parse("2026-11-28T10:00:00Z"),
     });
     expect(outcomes.map((o) => [o.connector, o.status])).toEqual([
@@ -92,7 +98,9 @@ describe.skipIf(!hasMoto)("cron runner against moto", () => {
     });
   });
 
-  it("a sync cut short stops at a checkpoint kept in S3, leaves the previous object alone, and the next run resumes it", async () => {
+  it("a sync cut short stops at a checkpoint kept in S3 and in its work file, leaves the previous object alone, and a run on another machine resumes it from S3", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "cron-work-"));
+    const workFile = join(workDir, "cron", "demo.work.db");
     const previous = new TextEncoder().encode("the previous good c1z");
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "resume/demo.c1z", Body: previous }));
     const sink = locationCheckpoints(destination("checkpoints/{connector}.c1z"), { env: testCredentials });
@@ -127,6 +135,7 @@ describe.skipIf(!hasMoto)("cron runner against moto", () => {
       log,
       checkpoints: sink,
       signal: stop.signal,
+      workDir,
     });
     expect(first).toMatchObject([{ connector: "demo", status: "checkpointed" }]);
     expect(log.lines.some((l) => l.level === "warn" && /stopped at a checkpoint/.test(l.msg))).toBe(true);
@@ -141,10 +150,24 @@ describe.skipIf(!hasMoto)("cron runner against moto", () => {
     expect(written.length).toBeGreaterThan(0);
     expect(written.every((id) => expected.resources.includes(id))).toBe(true);
     partial.close();
+    // This machine's work file holds the same unfinished sync.
+    const local = await openC1zWorkFile(workFile);
+    expect(local.latestUnfinishedSync()?.syncId).toBe(unfinished?.syncId);
+    local.close();
 
-    const second = await runScheduledSyncs({ env, plugin: async () => demo, log: captureLog(), checkpoints: sink });
+    // Another machine (an empty work directory) resumes from the checkpoint location.
+    rmSync(workDir, { recursive: true, force: true });
+    const elsewhere = mkdtempSync(join(tmpdir(), "cron-work-"));
+    const second = await runScheduledSyncs({
+      env,
+      plugin: async () => demo,
+      log: captureLog(),
+      checkpoints: sink,
+      workDir: elsewhere,
+    });
     expect(second).toMatchObject([{ connector: "demo", status: "uploaded", syncId: unfinished?.syncId }]);
     expect(await kept()).toBeUndefined();
+    expect(existsSync(join(elsewhere, "cron", "demo.work.db"))).toBe(false);
     const read = await idSetsOfC1z(await get("resume/demo.c1z"));
     expect({ ...read, syncId: undefined, finished: undefined }).toEqual({
       ...expected,

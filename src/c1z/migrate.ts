@@ -109,3 +109,24 @@ function backfillExpansion(db: SqliteDatabase): number {
   if (tracked) db.exec("update v1_sync_runs set grants_backfilled = 1 where grants_backfilled = 0");
   return changed;
 }
+
+/**
+ * Makes an opened database a usable c1z store: the v1 schema for a new one, else the tables
+ * checked and migrated as Go's reader does. On failure the database is closed and the error
+ * is a `C1zError` that names `what` (a path, "paged c1z", "c1z payload").
+ */
+export function prepareC1zDatabase(db: SqliteDatabase, fresh: boolean, what: string): void {
+  try {
+    if (fresh) createSchema(db);
+    else {
+      checkTables(db);
+      migrate(db);
+    }
+  } catch (error) {
+    db.close();
+    if (error instanceof C1zError) throw error;
+    throw new C1zError("not-sqlite", `${what}: the SQLite database is damaged: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -2,7 +2,7 @@ import type { ZstdLimits } from "../compress/index.ts";
 import { type EngineChoice, type SqliteDatabase, sqliteEngine } from "../storage/index.ts";
 import { checkSqliteFile, decodeC1z } from "./envelope.ts";
 import { C1zError } from "./errors.ts";
-import { checkTables, createSchema, migrate } from "./migrate.ts";
+import { createSchema, prepareC1zDatabase } from "./migrate.ts";
 import { SqliteC1zStore, type StoreOptions } from "./sqlite-store.ts";
 
 export interface C1zOptions extends StoreOptions {
@@ -50,13 +50,6 @@ async function openOwnedSqlite(sqlite: Uint8Array, options: C1zOptions): Promise
       cause: error,
     });
   }
-  try {
-    checkTables(db);
-    migrate(db);
-  } catch (error) {
-    db.close();
-    if (error instanceof C1zError) throw error;
-    throw new C1zError("not-sqlite", `c1z SQLite database is damaged: ${(error as Error).message}`, { cause: error });
-  }
+  prepareC1zDatabase(db, false, "c1z");
   return new SqliteC1zStore(db, options);
 }

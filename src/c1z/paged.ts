@@ -6,8 +6,7 @@
 import type { ZstdStreamOptions } from "../compress/stream.ts";
 import { PagedDatabase, type PagedOptions } from "../storage/paged-sqljs.ts";
 import { type PageStore, readPagedFile } from "../storage/paged-store.ts";
-import { C1zError } from "./errors.ts";
-import { checkTables, createSchema, migrate } from "./migrate.ts";
+import { prepareC1zDatabase } from "./migrate.ts";
 import { SqliteC1zStore, type StoreOptions } from "./sqlite-store.ts";
 import { type C1zStreamResult, type ChunkSink, encodeC1zStream } from "./stream.ts";
 
@@ -17,17 +16,7 @@ export interface PagedC1zOptions extends StoreOptions, PagedOptions {}
 export async function openPagedC1z(pages: PageStore, options: PagedC1zOptions = {}): Promise<SqliteC1zStore> {
   const fresh = pages.size() === 0;
   const db = await PagedDatabase.open(pages, options);
-  try {
-    if (fresh) createSchema(db);
-    else {
-      checkTables(db);
-      migrate(db);
-    }
-  } catch (error) {
-    db.close();
-    if (error instanceof C1zError) throw error;
-    throw new C1zError("not-sqlite", `paged c1z database is damaged: ${(error as Error).message}`, { cause: error });
-  }
+  prepareC1zDatabase(db, fresh, "paged c1z");
   return new SqliteC1zStore(db, options);
 }
 

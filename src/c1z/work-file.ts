@@ -8,7 +8,7 @@ import { decompressZstdTo, ZstdError, type ZstdLimits } from "../compress/index.
 import { type SqliteDatabase, type SqliteEngine, sqliteEngine } from "../storage/index.ts";
 import { C1Z_V1_HEADER, checkEnvelope, checkSqliteHeader } from "./envelope.ts";
 import { C1zError } from "./errors.ts";
-import { checkTables, createSchema, migrate } from "./migrate.ts";
+import { prepareC1zDatabase } from "./migrate.ts";
 import type { C1zOptions } from "./open.ts";
 import { SqliteC1zStore } from "./sqlite-store.ts";
 
@@ -44,19 +44,7 @@ export async function openC1zWorkFile(
       cause: error,
     });
   }
-  try {
-    if (!exists && !options.from) createSchema(db);
-    else {
-      checkTables(db);
-      migrate(db);
-    }
-  } catch (error) {
-    db.close();
-    if (error instanceof C1zError) throw error;
-    throw new C1zError("not-sqlite", `${dbPath}: the SQLite database is damaged: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  prepareC1zDatabase(db, !exists && !options.from, dbPath);
   return new SqliteC1zStore(db, options);
 }
 

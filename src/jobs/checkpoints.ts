@@ -13,6 +13,8 @@ import type { CheckpointStore } from "./types.ts";
 export interface CheckpointSink<Key> {
   load(key: Key): Promise<Uint8Array | undefined>;
   save(key: Key, c1z: Uint8Array): Promise<void>;
+  /** Saves the store's c1z as a stream (a file-backed store, bounded memory); used instead of `save` where given. */
+  saveStore?(key: Key, store: C1zWriter): Promise<{ bytes: number }>;
   clear(key: Key): Promise<void>;
 }
 
@@ -24,6 +26,11 @@ export function checkpointsIn<Key>(
 ): CheckpointStore {
   return {
     async save(store: C1zWriter) {
+      if (sink.saveStore) {
+        const { bytes } = await sink.saveStore(key, store);
+        await onSaved?.(bytes);
+        return;
+      }
       const bytes = store.toBytes();
       await sink.save(key, bytes);
       await onSaved?.(bytes.length);

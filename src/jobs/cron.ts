@@ -1,7 +1,13 @@
 /**
  * One cron run: sync every configured connector and upload its c1z. The
- * connectors run one after another (a Worker isolate has 128 MB, and each sync
- * holds its database in memory). One failure is logged and the rest still run.
+ * connectors run one after another (a Worker isolate has 128 MB, and there each
+ * sync holds its database in memory). One failure is logged and the rest still run.
+ *
+ * Where a native file engine is (Node, Bun, Deno), each sync runs through a work
+ * file in `BATON_WORK_DIR` (`<work dir>/cron/<connector>.work.db`) and its c1z is
+ * streamed from it to the destination, so memory stays bounded. The work file is
+ * the connector's local checkpoint: a run that stops, fails or is killed leaves it,
+ * and the next run resumes the unfinished sync from it.
  *
  * A sync that does not finish within the run's budget is aborted at its next
  * checkpoint: nothing is uploaded, so the destination keeps its last good c1z,
@@ -9,6 +15,7 @@
  * `CheckpointSink`, the seam for continuing it in a later invocation.
  */
 
+import { join } from "node:path";
 import { createRedactor, type Logger, type Redactor, redactingLogger } from "../log/index.ts";
 import { resolveConfig } from "../plugins/config.ts";
 import type { AnyPlugin } from "../plugins/contract.ts";
@@ -19,6 +26,8 @@ import { type ConnectorJob, jobConfig, parseConnectorJobs } from "./connectors.t
 import { locationDestination } from "./destinations.ts";
 import { runConnectorSync } from "./pipeline.ts";
 import { c1zBytesSource } from "./stores.ts";
+import type { CheckpointStore } from "./types.ts";
+import { canUseWorkFile, workDirFrom, workFileSync } from "./work-file.ts";
 
 /** Where an unfinished sync is kept between invocations, one per connector. */
 export type CheckpointSink = SyncCheckpointSink<ConnectorJob>;
@@ -36,6 +45,8 @@ export interface CronOptions {
   signal?: AbortSignal;
   /** Scrubs logs and outcomes; defaults to `cronRedactor(env)`. Each plugin's secret config is added to it. */
   redactor?: Redactor;
+  /** Where work files go (file engines only); defaults to `workDirFrom(env)`. */
+  workDir?: string;
 }
 
 export type JobOutcome =
@@ -141,18 +152,23 @@ async function runJob(
   if (outer?.aborted || remaining === 0) onOuter();
 
   const env = stringEnv(options.env);
-  const checkpoints = options.checkpoints;
+  const sink = options.checkpoints;
+  const load = async () => sink?.load(job);
+  const kept = sink && checkpointsIn(sink, job);
+  const work = (await canUseWorkFile())
+    ? workFileSync(join(options.workDir ?? (await workDirFrom(options.env)), "cron", `${job.name}.work.db`), load)
+    : undefined;
   try {
     const outcome = await runConnectorSync(
       { name: job.name, plugin, config },
       {
-        store: c1zBytesSource(async () => checkpoints?.load(job)),
+        store: work?.store ?? c1zBytesSource(load),
         destination: locationDestination(
           (result) =>
             expandKeyTemplate(job.destination, { connector: job.name, syncId: result.syncId, date: new Date(now()) }),
           { env, bindings: options.env },
         ),
-        checkpoints: checkpoints && checkpointsIn(checkpoints, job),
+        checkpoints: work ? bothCheckpoints(work.checkpoints, kept) : kept,
         log: options.log,
         stop: budget.signal,
         // Checkpoint after every page, so a run cut short loses no finished work.
@@ -179,4 +195,19 @@ async function runJob(
     clearTimeout(timer);
     outer?.removeEventListener("abort", onOuter);
   }
+}
+
+/** The local work file and, when configured, the checkpoint location too (it outlives this machine's disk). */
+function bothCheckpoints(local: CheckpointStore, remote: CheckpointStore | undefined): CheckpointStore {
+  if (!remote) return local;
+  return {
+    async save(store) {
+      await local.save(store);
+      await remote.save(store);
+    },
+    async clear() {
+      await local.clear();
+      await remote.clear();
+    },
+  };
 }

@@ -1,7 +1,43 @@
 /** Sync destinations: where a finished sync's c1z goes. */
+import { encodeSqliteFile } from "../c1z/file.ts";
+import { SqliteC1zStore } from "../c1z/sqlite-store.ts";
+import type { C1zWriter } from "../c1z/store.ts";
 import type { SyncResult } from "../sync/types.ts";
-import { saveC1z, type TransferOptions } from "../upload/index.ts";
+import { type SaveResult, saveC1z, type TransferOptions } from "../upload/index.ts";
+import { type ChunkWriter, saveC1zStream } from "../upload/stream.ts";
 import type { SyncDestination } from "./types.ts";
+
+/** A file-backed store's database file, and its c1z written as a stream. */
+export interface FileBackedC1z {
+  /** The database file. */
+  path: string;
+  /** Writes the c1z into `write`: the file read in chunks → one zstd frame (bounded memory). */
+  produce(write: ChunkWriter): Promise<void>;
+}
+
+/** The store as a `FileBackedC1z`, or undefined when its database is in memory. */
+export function fileBackedC1z(store: C1zWriter): FileBackedC1z | undefined {
+  if (!(store instanceof SqliteC1zStore) || store.path === undefined) return undefined;
+  const path = store.path;
+  return {
+    path,
+    async produce(write) {
+      // Every page must be in the file before it is read.
+      store.commit();
+      await encodeSqliteFile(path, write, store.compression);
+    },
+  };
+}
+
+/**
+ * Saves the store's c1z at a location. A file-backed store streams from its database
+ * file: to a temp file renamed over the target, or as a multipart upload (aborted on
+ * any failure). An in-memory store (workerd, sql.js) is serialized and saved whole.
+ */
+export function saveStoreC1z(location: string, store: C1zWriter, options: TransferOptions = {}): Promise<SaveResult> {
+  const streamed = fileBackedC1z(store);
+  return streamed ? saveC1zStream(location, streamed.produce, options) : saveC1z(location, store.toBytes(), options);
+}
 
 /**
  * A c1z location (a path, `s3://…`, `r2://…`), fixed or chosen once the sync id
@@ -13,7 +49,6 @@ export function locationDestination(
   options: TransferOptions = {},
 ): SyncDestination {
   return {
-    save: (store, result) =>
-      saveC1z(typeof location === "string" ? location : location(result), store.toBytes(), options),
+    save: (store, result) => saveStoreC1z(typeof location === "string" ? location : location(result), store, options),
   };
 }

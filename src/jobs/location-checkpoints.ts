@@ -6,6 +6,7 @@
 import { expandKeyTemplate, loadC1zSource, removeC1z, saveC1z, type TransferOptions } from "../upload/index.ts";
 import type { ConnectorJob } from "./connectors.ts";
 import type { CheckpointSink } from "./cron.ts";
+import { saveStoreC1z } from "./destinations.ts";
 
 export class CheckpointConfigError extends Error {
   override readonly name = "CheckpointConfigError";
@@ -26,6 +27,7 @@ export function locationCheckpoints(template: string, options: TransferOptions):
     save: async (job, bytes) => {
       await saveC1z(at(job), bytes, options);
     },
+    saveStore: (job, store) => saveStoreC1z(at(job), store, options),
     clear: (job) => removeC1z(at(job), options),
   };
 }

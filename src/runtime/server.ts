@@ -38,7 +38,9 @@ export async function prepareServer(
   }
   const dataDir =
     typeof env.BATON_DATA_DIR === "string" && env.BATON_DATA_DIR !== "" ? env.BATON_DATA_DIR : ".baton-edge";
-  const state = await createFsStateStore(resolve(dataDir));
+  // Running syncs' databases (file engines): BATON_WORK_DIR, else inside the data directory.
+  const workDir = typeof env.BATON_WORK_DIR === "string" && env.BATON_WORK_DIR !== "" ? env.BATON_WORK_DIR : undefined;
+  const state = await createFsStateStore(resolve(dataDir), { workDir: workDir && resolve(workDir) });
   const checkpointSaveIntervalMs = checkpointSaveIntervalFromEnv(env);
   const app = createApp({ connectors, loadFailures: failures, auth, state, checkpointSaveIntervalMs });
   if (address.warning) console.warn(JSON.stringify({ level: "warn", msg: address.warning }));

@@ -3,8 +3,10 @@
  * `BATON_C1_API_HOST` override, every call carrying `authorization: <type>
  * <token>`, the user agent `<clientName> baton-edge/<version>` and our host id
  * (baton-model.md §5.1–5.2). UploadAsset streams `metadata`, 512 KiB `data`
- * chunks and an `eof` with the SHA-256 of the whole file, up to 3 attempts.
+ * chunks and an `eof` with the SHA-256 of the whole file, up to 3 attempts; a file
+ * is read anew for each attempt, in chunks, never whole.
  */
+import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
@@ -22,6 +24,20 @@ import type { TokenSource } from "./token.ts";
 
 /** baton-sdk's fileChunkSize. */
 export const UPLOAD_CHUNK_BYTES = 512 * 1024;
+
+/** The asset's bytes, or a function that reads them from the start as chunks of at most `UPLOAD_CHUNK_BYTES`. */
+export type UploadAssetSource = Uint8Array | (() => AsyncIterable<Uint8Array>);
+
+async function* assetChunks(asset: UploadAssetSource): AsyncIterable<Uint8Array> {
+  if (typeof asset !== "function") {
+    for (let offset = 0; offset < asset.length; offset += UPLOAD_CHUNK_BYTES) {
+      yield asset.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, asset.length));
+    }
+    return;
+  }
+  // A reader may reuse its buffer once the next chunk is asked for.
+  for await (const chunk of asset()) yield chunk.slice();
+}
 const UPLOAD_ATTEMPTS = 3;
 const UNARY_TIMEOUT_MS = 60_000;
 
@@ -30,7 +46,7 @@ export interface BatonClient {
   getTask(signal?: AbortSignal): Promise<BatonServiceGetTaskResponse>;
   heartbeat(taskId: string, signal?: AbortSignal): Promise<BatonServiceHeartbeatResponse>;
   finishTask(request: Omit<BatonServiceFinishTaskRequest, "$typeName" | "hostId">): Promise<void>;
-  uploadAsset(taskId: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void>;
+  uploadAsset(taskId: string, asset: UploadAssetSource, signal?: AbortSignal): Promise<void>;
   readonly hostId: string;
   close(): void;
 }
@@ -76,15 +92,17 @@ export function createBatonClient(options: BatonClientOptions): BatonClient {
   const transport = createGrpcTransport({ baseUrl, interceptors: [auth], sessionManager: sessions });
   const rpc = createClient(BatonService, transport);
 
-  const uploadOnce = async (taskId: string, bytes: Uint8Array, checksum: Uint8Array, signal?: AbortSignal) => {
+  const uploadOnce = async (taskId: string, asset: UploadAssetSource, signal?: AbortSignal) => {
     async function* messages(): AsyncIterable<BatonServiceUploadAssetRequest> {
       yield create(BatonServiceUploadAssetRequestSchema, { msg: { case: "metadata", value: { hostId, taskId } } });
-      for (let offset = 0; offset < bytes.length; offset += UPLOAD_CHUNK_BYTES) {
-        const data = bytes.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, bytes.length));
+      // The checksum of exactly the bytes sent, known once the last chunk is.
+      const hash = createHash("sha256");
+      for await (const data of assetChunks(asset)) {
+        hash.update(data);
         yield create(BatonServiceUploadAssetRequestSchema, { msg: { case: "data", value: { data } } });
       }
       yield create(BatonServiceUploadAssetRequestSchema, {
-        msg: { case: "eof", value: { sha256Checksum: checksum } },
+        msg: { case: "eof", value: { sha256Checksum: new Uint8Array(hash.digest()) } },
       });
     }
     await rpc.uploadAsset(messages(), { signal });
@@ -105,11 +123,10 @@ export function createBatonClient(options: BatonClientOptions): BatonClient {
       // Like Go: its own 30 s deadline, not the task's (possibly cancelled) context.
       await rpc.finishTask({ ...request, hostId }, { timeoutMs: 30_000 });
     },
-    async uploadAsset(taskId, bytes, signal) {
-      const checksum = await sha256(bytes);
+    async uploadAsset(taskId, asset, signal) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await uploadOnce(taskId, bytes, checksum, signal);
+          await uploadOnce(taskId, asset, signal);
           return;
         } catch (error) {
           if (attempt + 1 >= UPLOAD_ATTEMPTS || signal?.aborted) throw error;

@@ -5,6 +5,7 @@
  * `--one-shot`, until the first full sync task has uploaded (`Task complete!`).
  */
 
+import { canUseWorkFile, workDirFrom } from "../jobs/work-file.ts";
 import type { Redactor } from "../log/index.ts";
 import { ConfigError } from "../plugins/config.ts";
 import type { Logger, PluginStateStore } from "../plugins/contract.ts";
@@ -103,6 +104,7 @@ export async function runServiceCommand(options: ServiceCommandOptions): Promise
         provisioning: options.provisioning,
         defaults: options.defaults,
         pluginState: options.pluginState,
+        workDir: (await canUseWorkFile()) ? await workDirFrom(env) : undefined,
       },
     });
     log.info("service mode stopped", { syncsCompleted: result.syncsCompleted, stopped: stop.aborted });

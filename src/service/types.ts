@@ -30,4 +30,6 @@ export interface TaskContext {
   provisioning: boolean;
   defaults: LocalSyncDefaults;
   pluginState?: PluginStateStore;
+  /** Where sync tasks keep their work files (a native file engine); unset: syncs run in memory. */
+  workDir?: string;
 }

@@ -7,14 +7,26 @@
  *   <dir>/syncs/<connector>/<id>.c1z    the file a successful sync wrote
  *   <dir>/idempotency/<sha256>.json     idempotency records
  *   <dir>/plugin-state/<connector>.json a plugin's own state between runs
- *   <dir>/checkpoints/<connector>/<id>.c1z the unfinished c1z of a running sync
+ *   <dir>/checkpoints/<connector>/<id>.c1z the unfinished c1z of a running sync (in-memory engines)
+ *   <dir>/work/<connector>/<id>.work.db  the database of a running sync (native file engine;
+ *                                         `BATON_WORK_DIR` moves it), also its checkpoint
  *
  * Every write is a temp file + rename, so a crash never leaves half a record.
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../c1z/file.ts";
-import { type IdempotencyRecord, newestFirst, type SyncRecord, type SyncStateStore } from "./store.ts";
+import { removeC1zWorkFile } from "../../c1z/work-file.ts";
+import { saveStoreC1z } from "../../jobs/destinations.ts";
+import { canUseWorkFile, workFileSync } from "../../jobs/work-file.ts";
+import {
+  type IdempotencyRecord,
+  newestFirst,
+  type SyncKey,
+  type SyncRecord,
+  type SyncStateStore,
+  type SyncWorkFiles,
+} from "./store.ts";
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -41,7 +53,12 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function createFsStateStore(dataDir: string): Promise<SyncStateStore> {
+export interface FsStateOptions {
+  /** Where running syncs' work files go; default `<dataDir>/work`. */
+  workDir?: string;
+}
+
+export async function createFsStateStore(dataDir: string, options: FsStateOptions = {}): Promise<SyncStateStore> {
   const syncDir = (connector: string) => join(dataDir, "syncs", safe(connector));
   const idemDir = join(dataDir, "idempotency");
   await mkdir(join(dataDir, "syncs"), { recursive: true });
@@ -50,8 +67,20 @@ export async function createFsStateStore(dataDir: string): Promise<SyncStateStor
   await mkdir(pluginStateDir, { recursive: true });
   const checkpointDir = (connector: string) => join(dataDir, "checkpoints", safe(connector));
   const decoder = new TextDecoder();
+  const workDir = options.workDir ?? join(dataDir, "work");
+  const workPath = ({ connector, id }: SyncKey) => join(workDir, safe(connector), `${safe(id)}.work.db`);
+  const workFiles: SyncWorkFiles = {
+    sync: (key, load) => workFileSync(workPath(key), load),
+    has: (key) => workFileSync(workPath(key), async () => undefined).resumable(),
+    remove: (key) => removeC1zWorkFile(workPath(key)),
+    async putC1z({ connector, id }, store) {
+      await mkdir(syncDir(connector), { recursive: true });
+      return saveStoreC1z(join(syncDir(connector), `${safe(id)}.c1z`), store);
+    },
+  };
 
   return {
+    ...((await canUseWorkFile()) && { workFiles }),
     async putSync(record) {
       await mkdir(syncDir(record.connector), { recursive: true });
       await writeAtomic(join(syncDir(record.connector), `${safe(record.id)}.json`), JSON.stringify(record));

@@ -4,7 +4,9 @@
  * `createApp`; `memory.ts` serves Workers and tests, `fs.ts` (Node/Bun/Deno)
  * keeps it in a data directory across restarts.
  */
+import type { C1zWriter } from "../../c1z/store.ts";
 import type { CheckpointSink } from "../../jobs/checkpoints.ts";
+import type { CheckpointStore, StoreSource } from "../../jobs/types.ts";
 import type { ObjectCounts, SyncPhase } from "../../sync/types.ts";
 
 export type SyncState = "queued" | "running" | "succeeded" | "failed";
@@ -87,6 +89,22 @@ export interface SyncStateStore {
    * restarted process resumes it. Absent (memory): a restart marks it interrupted.
    */
   checkpoints?: CheckpointSink<SyncKey>;
+  /**
+   * File-backed syncs (a native file engine: Node, Bun, Deno). Each running sync's database
+   * lives in a work file, which is also its checkpoint (a restarted process resumes from it),
+   * and the finished c1z is streamed from it into this store. Given, it replaces `checkpoints`.
+   */
+  workFiles?: SyncWorkFiles;
+}
+
+export interface SyncWorkFiles {
+  /** The seams of sync `key`: its work file, created from `load()` (the previous c1z) when there is none. */
+  sync(key: SyncKey, load: () => Promise<Uint8Array | undefined>): { store: StoreSource; checkpoints: CheckpointStore };
+  /** Whether sync `key` left a work file with an unfinished sync to resume. */
+  has(key: SyncKey): Promise<boolean>;
+  remove(key: SyncKey): Promise<void>;
+  /** Streams the finished store's c1z to where `getC1z` reads it, atomically. */
+  putC1z(key: SyncKey, store: C1zWriter): Promise<{ bytes: number }>;
 }
 
 /** A sync record as it is when a sync is accepted: queued, nothing counted yet. */

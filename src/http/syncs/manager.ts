@@ -8,10 +8,14 @@
  * sync's c1z is saved at the engine's checkpoints (throttled), and a restarted
  * process resumes the syncs it finds running from there: same record, same
  * c1z sync id, marked `resumed`. Without a checkpoint it is marked interrupted.
+ * Where the state store has work files (a native file engine), a sync's database
+ * lives in its work file instead of in memory: that file is the checkpoint, and
+ * the finished c1z is streamed from it into the state store.
  */
 import { checkpointsIn } from "../../jobs/checkpoints.ts";
 import { runConnectorSync } from "../../jobs/pipeline.ts";
 import { c1zBytesSource } from "../../jobs/stores.ts";
+import type { CheckpointStore, StoreSource, SyncDestination } from "../../jobs/types.ts";
 import type { RedactingLogger } from "../../log/index.ts";
 import { resourceId } from "../../model/builders.ts";
 import type { PluginStateStore } from "../../plugins/contract.ts";
@@ -25,6 +29,9 @@ export type { StartResult, SyncEvent };
 import type { SyncKey, SyncRecord, SyncRequest, SyncStateStore } from "../state/store.ts";
 
 type Listener = (event: SyncEvent) => void;
+
+/** What a previous process left to resume a sync from. */
+type Checkpoint = { kind: "work-file" } | { kind: "c1z"; bytes: Uint8Array };
 
 interface RunningSync {
   record: SyncRecord;
@@ -92,7 +99,6 @@ export class SyncManager {
   }
 
   private async recover(entries: ConnectorEntry[]): Promise<void> {
-    const checkpoints = this.options.state.checkpoints;
     for (const entry of entries) {
       // Newest first: were there ever two, the newest one is resumed.
       for (const record of await this.options.state.listSyncs(entry.name)) {
@@ -102,8 +108,7 @@ export class SyncManager {
         // A sync that takes the process down with it would otherwise be resumed forever.
         const exhausted = (record.resumes ?? 0) >= MAX_RESUMES;
         // "queued" too: the record's "running" write can lose the race with the first checkpoint.
-        const checkpoint =
-          this.running.has(entry.name) || exhausted ? undefined : await checkpoints?.load(key).catch(() => undefined);
+        const checkpoint = this.running.has(entry.name) || exhausted ? undefined : await this.checkpointOf(key);
         if (checkpoint) {
           this.resume(entry, record, checkpoint);
           continue;
@@ -117,13 +122,56 @@ export class SyncManager {
         };
         record.endedAt ??= this.iso();
         await this.options.state.putSync(record);
-        await checkpoints?.clear(key).catch(() => undefined);
+        await this.discardCheckpoint(key);
       }
     }
   }
 
+  private async checkpointOf(key: SyncKey): Promise<Checkpoint | undefined> {
+    const { workFiles, checkpoints } = this.options.state;
+    if (workFiles) return (await workFiles.has(key).catch(() => false)) ? { kind: "work-file" } : undefined;
+    const bytes = await checkpoints?.load(key).catch(() => undefined);
+    return bytes && { kind: "c1z", bytes };
+  }
+
+  /** Nothing is left to resume: the work file or the saved c1z goes. */
+  private async discardCheckpoint(key: SyncKey): Promise<void> {
+    const { workFiles, checkpoints } = this.options.state;
+    await (workFiles ? workFiles.remove(key) : checkpoints?.clear(key))?.catch(() => undefined);
+  }
+
+  /** Where sync `key` reads, keeps and saves its c1z: a work file where the state store has them, else memory. */
+  private seams(
+    key: SyncKey,
+    checkpoint: Checkpoint | undefined,
+  ): { store: StoreSource; checkpoints?: CheckpointStore; destination: SyncDestination } {
+    const { state } = this.options;
+    const previous = () => this.latestC1z(key.connector);
+    const where = `${key.connector}/${key.id}`;
+    const { workFiles } = state;
+    if (workFiles) {
+      return {
+        ...workFiles.sync(key, previous),
+        destination: {
+          save: async (store) => ({ destination: where, bytes: (await workFiles.putC1z(key, store)).bytes }),
+        },
+      };
+    }
+    return {
+      store: c1zBytesSource(async () => (checkpoint?.kind === "c1z" ? checkpoint.bytes : await previous())),
+      checkpoints: state.checkpoints && checkpointsIn(state.checkpoints, key),
+      destination: {
+        save: async (store) => {
+          const bytes = store.toBytes();
+          await state.putC1z(key.connector, key.id, bytes);
+          return { destination: where, bytes: bytes.length };
+        },
+      },
+    };
+  }
+
   /** Takes the connector's lock at once, so no new sync starts before the resumed one ends. */
-  private resume(entry: ConnectorEntry, record: SyncRecord, checkpoint: Uint8Array): void {
+  private resume(entry: ConnectorEntry, record: SyncRecord, checkpoint: Checkpoint): void {
     record.state = "running";
     record.resumed = true;
     record.resumes = (record.resumes ?? 0) + 1;
@@ -275,19 +323,19 @@ export class SyncManager {
     return undefined;
   }
 
-  /** Runs the sync; `checkpoint` is the unfinished c1z a previous process saved, to resume from. */
+  /** Runs the sync; `checkpoint` is what a previous process left of it, to resume from. */
   private async execute(
     entry: ConnectorEntry,
     run: RunningSync,
     requestId: string,
-    checkpoint?: Uint8Array,
+    checkpoint?: Checkpoint,
   ): Promise<void> {
     const { record } = run;
     const { clock, state } = this.options;
     const { redactor } = this.options.log;
     const log = this.options.log.child({ requestId, syncId: record.id, connector: entry.name });
     const key: SyncKey = { connector: entry.name, id: record.id };
-    const checkpoints = state.checkpoints;
+    const { store, checkpoints, destination } = this.seams(key, checkpoint);
     const resumedFrom = checkpoint && record.startedAt ? Date.parse(record.startedAt) : undefined;
     const started = resumedFrom ?? clock.now();
     record.state = "running";
@@ -298,15 +346,9 @@ export class SyncManager {
       const saveEveryMs = this.options.checkpointSaveIntervalMs ?? DEFAULT_CHECKPOINT_SAVE_INTERVAL_MS;
       const request = record.request;
       const outcome = await runConnectorSync(entry, {
-        store: c1zBytesSource(async () => checkpoint ?? (await this.latestC1z(entry.name))),
-        destination: {
-          save: async (store) => {
-            const bytes = store.toBytes();
-            await state.putC1z(entry.name, record.id, bytes);
-            return { destination: `${entry.name}/${record.id}`, bytes: bytes.length };
-          },
-        },
-        checkpoints: checkpoints && checkpointsIn(checkpoints, key),
+        store,
+        destination,
+        checkpoints,
         checkpointSaveIntervalMs: saveEveryMs,
         // Saving more often than the engine checkpoints would save the same state again.
         checkpointIntervalMs: checkpoints ? Math.min(saveEveryMs, DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined,
@@ -346,7 +388,7 @@ export class SyncManager {
     record.durationMs = ended - started;
     await this.save(record);
     // Succeeded or failed, nothing is left to resume; a failure keeps the last good c1z.
-    await checkpoints?.clear(key).catch(() => undefined);
+    await this.discardCheckpoint(key);
     if (record.state === "succeeded") {
       await this.prune(entry.name);
       this.options.onSucceeded?.(entry.name);
