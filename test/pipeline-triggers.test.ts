@@ -9,8 +9,11 @@
  *   source itself: the TypeScript compiler lists every call of the engine's `runSync`
  *   in production code, and only the pipeline (and the plugin-author conformance
  *   harness, which is no trigger) calls it; each trigger module calls the pipeline.
+ * On Node (a native file engine) the CLI, the HTTP API and the cron runner each sync
+ * through a work file: it exists while the plugin is called, is gone afterwards, and
+ * the three c1z files hold the same ids by our reader and by the zstd + sqlite3 CLIs.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -19,11 +22,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { runCli } from "../src/cli/cli.ts";
 import { createApp } from "../src/http/app.ts";
+import { createFsStateStore } from "../src/http/state/fs.ts";
 import type { SyncRecord } from "../src/http/state/store.ts";
 import { runScheduledSyncs } from "../src/jobs/cron.ts";
 import type { SyncEntry } from "../src/jobs/types.ts";
 import type { Logger } from "../src/log/index.ts";
 import { resolveConfig } from "../src/plugins/config.ts";
+import type { AnyPlugin } from "../src/plugins/contract.ts";
 import { inProcess, json, parseSse } from "./http-support.ts";
 import {
   type IdSets,
@@ -34,6 +39,7 @@ import {
   waitForOutput,
 } from "./runtime-support.ts";
 import { buildWorker, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { sqlite3, toolsPresent, writeAndDecompress } from "./support/c1z-tools.ts";
 import { freePort, hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
 /** Every call of the pipeline in this process, by connector name. */
@@ -72,6 +78,40 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** The demo plugin, noting at every grants call whether `workFile()` names an existing file. */
+function watchingDemo(workFile: () => string | undefined): { plugin: AnyPlugin; seen: boolean[] } {
+  const seen: boolean[] = [];
+  const plugin: AnyPlugin = {
+    ...demo,
+    resourceTypes: demo.resourceTypes.map((t) => ({
+      ...t,
+      grants: async (...args: Parameters<typeof t.grants>) => {
+        const path = workFile();
+        seen.push(path !== undefined && existsSync(path));
+        return t.grants(...args);
+      },
+    })),
+  };
+  return { plugin, seen };
+}
+
+/** The files each trigger wrote, for the zstd + sqlite3 comparison. */
+const written = new Map<string, Uint8Array>();
+const cliTools = toolsPresent("zstd", "sqlite3");
+
+/** Id sets read by the zstd and sqlite3 CLIs alone (ids as the tables store them). */
+function cliIdSets(bytes: Uint8Array, name: string) {
+  const db = writeAndDecompress(bytes, scratch, `cli-read-${name}`);
+  const ids = (table: string) =>
+    sqlite3(db, `select external_id from ${table} order by external_id`).map((row) => String(row.external_id));
+  return {
+    resourceTypes: ids("v1_resource_types"),
+    resources: ids("v1_resources"),
+    entitlements: ids("v1_entitlements"),
+    grants: ids("v1_grants"),
+  };
+}
+
 describe("one demo sync through each trigger", () => {
   it("CLI: `baton-edge demo -f` writes the same ids, through the pipeline", async () => {
     const file = join(scratch, "cli.c1z");
@@ -88,41 +128,80 @@ describe("one demo sync through each trigger", () => {
     });
     expect(code, stderr).toBe(0);
     expect(pipelineCalls.slice(before)).toEqual(["demo"]);
-    expect(idSetsOnly(await idSetsOfC1z(new Uint8Array(readFileSync(file))))).toEqual(expected);
+    const bytes = new Uint8Array(readFileSync(file));
+    expect(idSetsOnly(await idSetsOfC1z(bytes))).toEqual(expected);
+    expect(existsSync(`${file}.work.db`)).toBe(false);
+    written.set("cli", bytes);
   });
 
-  it("HTTP: POST /syncs then GET …/c1z serves the same ids, through the pipeline", async () => {
+  it("HTTP: POST /syncs then GET …/c1z serves the same ids, through the pipeline and a work file", async () => {
+    const dataDir = join(scratch, "http-data");
+    const state = await createFsStateStore(dataDir);
+    let syncId: string | undefined;
+    const { plugin, seen } = watchingDemo(() => syncId && join(dataDir, "work", "team", `${syncId}.work.db`));
     const app = createApp({
-      connectors: [{ name: "team", plugin: demo, config: resolveConfig(demo, { file: {} }).config }],
+      connectors: [{ name: "team", plugin, config: resolveConfig(demo, { file: {} }).config }],
       auth: { mode: "off" },
       log: () => {},
+      state,
     });
     const transport = inProcess(app);
     const before = pipelineCalls.length;
-    const { location } = (await (await transport.request("/v1/connectors/team/syncs", json({}))).json()) as {
+    const { location, id } = (await (await transport.request("/v1/connectors/team/syncs", json({}))).json()) as {
       location: string;
+      id: string;
     };
+    syncId = id;
     // The event stream ends with the result: reading it to the end waits for the sync.
     const events = parseSse(await (await transport.request(`${location}/events`)).text());
     expect((JSON.parse(events.at(-1)!.data) as SyncRecord).state).toBe("succeeded");
     expect(pipelineCalls.slice(before)).toEqual(["team"]);
     const bytes = new Uint8Array(await (await transport.request(`${location}/c1z`)).arrayBuffer());
     expect(idSetsOnly(await idSetsOfC1z(bytes))).toEqual(expected);
+    // The database lived in its work file while the plugin listed grants, and is gone now.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(Boolean)).toBe(true);
+    expect(readdirSync(join(dataDir, "work", "team"))).toEqual([]);
+    // What the API serves is the file it streamed into the data directory.
+    expect(Buffer.from(readFileSync(join(dataDir, "syncs", "team", `${id}.c1z`))).equals(Buffer.from(bytes))).toBe(
+      true,
+    );
+    written.set("http", bytes);
   });
 
-  it("cron runner in this process: the uploaded file has the same ids, through the pipeline", async () => {
+  it("cron runner in this process: the uploaded file has the same ids, through the pipeline and a work file", async () => {
     const before = pipelineCalls.length;
+    const workDir = join(scratch, "cron-work");
+    const workFile = join(workDir, "cron", "demo.work.db");
+    const { plugin, seen } = watchingDemo(() => workFile);
     const outcomes = await runScheduledSyncs({
-      env: { BATON_CONNECTORS: JSON.stringify([{ name: "demo", destination: join(scratch, "cron-{connector}.c1z") }]) },
-      plugin: async (name) => (name === "demo" ? demo : undefined),
+      env: {
+        BATON_CONNECTORS: JSON.stringify([{ name: "demo", destination: join(scratch, "cron-{connector}.c1z") }]),
+        BATON_WORK_DIR: workDir,
+      },
+      plugin: async (name) => (name === "demo" ? plugin : undefined),
       log: quiet,
-      workDir: join(scratch, "cron-work"),
     });
     expect(outcomes.map((o) => o.status)).toEqual(["uploaded"]);
     expect(pipelineCalls.slice(before)).toEqual(["demo"]);
     const bytes = new Uint8Array(readFileSync(join(scratch, "cron-demo.c1z")));
     expect(idSetsOnly(await idSetsOfC1z(bytes))).toEqual(expected);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(Boolean)).toBe(true);
+    expect(existsSync(workFile)).toBe(false);
+    written.set("cron", bytes);
   });
+
+  it.skipIf(!cliTools)(
+    "the CLI's, the HTTP API's and the cron's c1z hold the same ids by the zstd and sqlite3 CLIs",
+    () => {
+      expect([...written.keys()].sort()).toEqual(["cli", "cron", "http"]);
+      const cli = cliIdSets(written.get("cli")!, "cli");
+      expect(cli.grants.length).toBe(expected.grants.length);
+      expect(cliIdSets(written.get("http")!, "http")).toEqual(cli);
+      expect(cliIdSets(written.get("cron")!, "cron")).toEqual(cli);
+    },
+  );
 });
 
 /** Production modules: src/**, not tests, not generated code. */
