@@ -167,6 +167,14 @@ describe("one demo sync through each trigger", () => {
       true,
     );
     written.set("http", bytes);
+    // The read routes serve that sync from a file-backed copy of it, not from memory.
+    const users = (await (await transport.request("/v1/connectors/team/resources?resourceType=user")).json()) as {
+      items: { id: { resource: string } }[];
+    };
+    expect(users.items.map((r) => `user:${r.id.resource}`).sort()).toEqual(
+      expected.resources.filter((r) => r.startsWith("user:")),
+    );
+    expect(readdirSync(join(dataDir, "work", "team")).filter((n) => n.endsWith(".read.db"))).toHaveLength(1);
   });
 
   it("cron runner in this process: the uploaded file has the same ids, through the pipeline and a work file", async () => {

@@ -4,10 +4,10 @@
  * closed first, and only once no request is reading them), so paging through a
  * diff or the explorer does not decompress the same file on every request.
  */
-import { openC1z, type SqliteC1zStore } from "../c1z/index.ts";
+import type { SqliteC1zStore } from "../c1z/index.ts";
 import { type HeldSync, ReviewError, type ReviewSource, type ReviewSync } from "../review/source.ts";
 import type { AppServices } from "./services.ts";
-import type { SyncRecord } from "./state/store.ts";
+import { openStoredC1z, type SyncRecord } from "./state/store.ts";
 
 const KEEP_OPEN = 4;
 const HISTORY = 100;
@@ -47,15 +47,15 @@ export function httpReviewSource(services: AppServices): ReviewSource {
     entry.users--;
     if (entry.evicted && entry.users === 0) entry.opened.then((store) => store.close()).catch(() => undefined);
   };
-  const acquire = (key: string, load: () => Promise<Uint8Array | undefined>): Entry => {
+  const acquire = (key: string, load: () => Promise<SqliteC1zStore | undefined>): Entry => {
     let entry = open.get(key);
     if (entry) {
       open.delete(key);
       open.set(key, entry);
     } else {
-      const opened = load().then((bytes) => {
-        if (!bytes) throw new ReviewError("gone", "the c1z of this sync is no longer retained");
-        return openC1z(bytes);
+      const opened = load().then((store) => {
+        if (!store) throw new ReviewError("gone", "the c1z of this sync is no longer retained");
+        return store;
       });
       entry = { opened, users: 0, evicted: false };
       open.set(key, entry);
@@ -89,7 +89,7 @@ export function httpReviewSource(services: AppServices): ReviewSource {
       }
       if (!record.c1zAvailable) throw new ReviewError("gone", `the c1z of sync ${id} is no longer retained`);
       const key = `${connector}\u0000${id}`;
-      const entry = acquire(key, () => services.state.getC1z(connector, id));
+      const entry = acquire(key, () => openStoredC1z(services.state, connector, id));
       let store: SqliteC1zStore;
       try {
         store = await entry.opened;

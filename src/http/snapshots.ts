@@ -3,10 +3,9 @@
  * read and provisioning routes. A reader is closed only when it has been
  * replaced and no request is using it.
  */
-import { openC1z } from "../c1z/index.ts";
 import type { C1zReader, C1zWriter } from "../c1z/store.ts";
 import { conflict } from "./problem.ts";
-import type { SyncRecord, SyncStateStore } from "./state/store.ts";
+import { openStoredC1z, type SyncRecord, type SyncStateStore } from "./state/store.ts";
 
 interface Entry {
   record: SyncRecord;
@@ -50,9 +49,9 @@ export class Snapshots {
       entry = this.entries.get(connector);
       if (!entry || entry.stale || entry.record.id !== record.id) {
         if (entry) this.retire(connector, entry);
-        const opened = this.state.getC1z(connector, record.id).then((bytes) => {
-          if (!bytes) throw conflict("no-finished-sync", `the c1z of sync ${record.id} is no longer stored`);
-          return openC1z(bytes);
+        const opened = openStoredC1z(this.state, connector, record.id).then((store) => {
+          if (!store) throw conflict("no-finished-sync", `the c1z of sync ${record.id} is no longer stored`);
+          return store;
         });
         entry = { record, opened, users: 0, stale: false };
         this.entries.set(connector, entry);

@@ -12,12 +12,12 @@
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { C1zError } from "../c1z/errors.ts";
+import { writeC1zFile } from "../c1z/file.ts";
 import { SqliteC1zStore } from "../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../c1z/store.ts";
 import { openC1zWorkFile, removeC1zWorkFile } from "../c1z/work-file.ts";
 import { nativeEngine } from "../storage/index.ts";
 import { readC1zBytesIfExists } from "../upload/local-file.ts";
-import { locationDestination } from "./destinations.ts";
 import type { CheckpointStore, StoreSource, SyncDestination } from "./types.ts";
 
 /** Whether this runtime has a native SQLite that opens files (else syncs stay in memory). */
@@ -117,6 +117,23 @@ export function workFileSync(workPath: string, load: () => Promise<Uint8Array | 
   };
 }
 
+/**
+ * A c1z opened for reading into its own database file at `dbPath` (decoded as a stream), so a
+ * large c1z is not held in memory; the file is removed when the store is closed.
+ */
+export async function openC1zReadCopy(dbPath: string, c1z: Uint8Array): Promise<SqliteC1zStore> {
+  await mkdir(dirname(dbPath), { recursive: true });
+  await removeC1zWorkFile(dbPath);
+  const store = await openC1zWorkFile(dbPath, { from: c1z });
+  const close = store.close.bind(store);
+  // The copy is only ever read: closing it is the end of the file.
+  store.close = () => {
+    close();
+    void removeC1zWorkFile(dbPath);
+  };
+  return store;
+}
+
 export interface LocalWorkFile extends WorkFileSync {
   destination: SyncDestination;
 }
@@ -125,10 +142,20 @@ export function workFilePath(c1zPath: string): string {
   return `${c1zPath}.work.db`;
 }
 
+/**
+ * Streams the store's c1z into the file at `path` (temp file + rename). Only node:fs: the
+ * HTTP server's state store uses it, and Deno's permissions keep the S3 SDK from loading there.
+ */
+export async function saveC1zFile(path: string, store: C1zWriter): Promise<{ destination: string; bytes: number }> {
+  if (!(store instanceof SqliteC1zStore)) throw new Error("a c1z file is written from a SQLite c1z store");
+  const { bytes } = await writeC1zFile(path, store);
+  return { destination: path, bytes };
+}
+
 /** A sync into the local c1z at `c1zPath` through `<c1zPath>.work.db` (the CLI's `-f`). */
 export function localWorkFile(c1zPath: string, workPath = workFilePath(c1zPath)): LocalWorkFile {
   return {
     ...workFileSync(workPath, () => readC1zBytesIfExists(c1zPath)),
-    destination: locationDestination(c1zPath),
+    destination: { save: (store) => saveC1zFile(c1zPath, store) },
   };
 }

@@ -180,15 +180,22 @@ export function syncRoutes(services: AppServices): AnyRoute[] {
             `sync ${record.id} is ${record.state}; only a succeeded sync has a file`,
           );
         }
-        const bytes = record.c1zAvailable ? await services.state.getC1z(params.name, params.id) : undefined;
-        if (!bytes) {
+        const { state } = services;
+        const file = !record.c1zAvailable
+          ? undefined
+          : state.getC1zStream
+            ? await state.getC1zStream(params.name, params.id)
+            : await state
+                .getC1z(params.name, params.id)
+                .then((bytes) => bytes && { bytes: bytes.byteLength, stream: bytes });
+        if (!file) {
           throw new HttpProblem(410, "c1z-pruned", "Gone", `the c1z of sync ${record.id} is no longer retained`);
         }
-        return new Response(bytes as Uint8Array<ArrayBuffer>, {
+        return new Response(file.stream as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, {
           status: 200,
           headers: {
             "content-type": "application/c1z",
-            "content-length": String(bytes.byteLength),
+            "content-length": String(file.bytes),
             "content-disposition": `attachment; filename="${params.name}-${record.id}.c1z"`,
           },
         });

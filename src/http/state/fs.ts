@@ -10,15 +10,15 @@
  *   <dir>/checkpoints/<connector>/<id>.c1z the unfinished c1z of a running sync (in-memory engines)
  *   <dir>/work/<connector>/<id>.work.db  the database of a running sync (native file engine;
  *                                         `BATON_WORK_DIR` moves it), also its checkpoint
+ *   <dir>/work/<connector>/<id>.*.read.db a finished sync's c1z opened for the read routes
  *
  * Every write is a temp file + rename, so a crash never leaves half a record.
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../c1z/file.ts";
+import { fileChunks, writeFileAtomic } from "../../c1z/file.ts";
 import { removeC1zWorkFile } from "../../c1z/work-file.ts";
-import { saveStoreC1z } from "../../jobs/destinations.ts";
-import { canUseWorkFile, workFileSync } from "../../jobs/work-file.ts";
+import { canUseWorkFile, openC1zReadCopy, saveC1zFile, workFileSync } from "../../jobs/work-file.ts";
 import {
   type IdempotencyRecord,
   newestFirst,
@@ -53,6 +53,17 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Read copies a previous process left open when it died (they are never reopened). */
+async function removeReadCopies(workDir: string): Promise<void> {
+  const connectors = await readdir(workDir).catch(() => [] as string[]);
+  for (const connector of connectors) {
+    const names = await readdir(join(workDir, connector)).catch(() => [] as string[]);
+    for (const name of names.filter((n) => /\.read\.db(-journal)?$/.test(n))) {
+      await rm(join(workDir, connector, name), { force: true });
+    }
+  }
+}
+
 export interface FsStateOptions {
   /** Where running syncs' work files go; default `<dataDir>/work`. */
   workDir?: string;
@@ -68,6 +79,7 @@ export async function createFsStateStore(dataDir: string, options: FsStateOption
   const checkpointDir = (connector: string) => join(dataDir, "checkpoints", safe(connector));
   const decoder = new TextDecoder();
   const workDir = options.workDir ?? join(dataDir, "work");
+  await removeReadCopies(workDir);
   const workPath = ({ connector, id }: SyncKey) => join(workDir, safe(connector), `${safe(id)}.work.db`);
   const workFiles: SyncWorkFiles = {
     sync: (key, load) => workFileSync(workPath(key), load),
@@ -75,7 +87,15 @@ export async function createFsStateStore(dataDir: string, options: FsStateOption
     remove: (key) => removeC1zWorkFile(workPath(key)),
     async putC1z({ connector, id }, store) {
       await mkdir(syncDir(connector), { recursive: true });
-      return saveStoreC1z(join(syncDir(connector), `${safe(id)}.c1z`), store);
+      return saveC1zFile(join(syncDir(connector), `${safe(id)}.c1z`), store);
+    },
+    async openC1z({ connector, id }) {
+      if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
+      const bytes = await readIfExists(join(syncDir(connector), `${id}.c1z`));
+      if (!bytes) return undefined;
+      // Several readers of one sync (reads, a review) each get their own copy.
+      const copy = `${id}.${crypto.randomUUID().slice(0, 8)}.read.db`;
+      return openC1zReadCopy(join(workDir, connector, copy), bytes);
     },
   };
 
@@ -112,6 +132,28 @@ export async function createFsStateStore(dataDir: string, options: FsStateOption
     async getC1z(connector, id) {
       if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
       return readIfExists(join(syncDir(connector), `${id}.c1z`));
+    },
+    async getC1zStream(connector, id) {
+      if (!SAFE_NAME.test(id) || !SAFE_NAME.test(connector)) return undefined;
+      const path = join(syncDir(connector), `${id}.c1z`);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      if (size === undefined) return undefined;
+      const chunks = fileChunks(path)[Symbol.asyncIterator]();
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await chunks.next();
+          // The reader reuses its buffer: each chunk is copied out.
+          if (next.done) controller.close();
+          else controller.enqueue(next.value.slice());
+        },
+        async cancel() {
+          await chunks.return?.(undefined);
+        },
+      });
+      return { bytes: size, stream };
     },
     async deleteC1z(connector, id) {
       await rm(join(syncDir(connector), `${safe(id)}.c1z`), { force: true });

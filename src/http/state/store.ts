@@ -4,6 +4,8 @@
  * `createApp`; `memory.ts` serves Workers and tests, `fs.ts` (Node/Bun/Deno)
  * keeps it in a data directory across restarts.
  */
+import { openC1z } from "../../c1z/open.ts";
+import type { SqliteC1zStore } from "../../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../../c1z/store.ts";
 import type { CheckpointSink } from "../../jobs/checkpoints.ts";
 import type { CheckpointStore, StoreSource } from "../../jobs/types.ts";
@@ -77,6 +79,11 @@ export interface SyncStateStore {
   listSyncs(connector: string): Promise<SyncRecord[]>;
   putC1z(connector: string, id: string, bytes: Uint8Array): Promise<void>;
   getC1z(connector: string, id: string): Promise<Uint8Array | undefined>;
+  /** The same file as a stream of chunks with its size (a file on disk), so a download never holds it whole. */
+  getC1zStream?(
+    connector: string,
+    id: string,
+  ): Promise<{ bytes: number; stream: ReadableStream<Uint8Array> } | undefined>;
   deleteC1z(connector: string, id: string): Promise<void>;
   getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(key: string, record: IdempotencyRecord): Promise<void>;
@@ -105,6 +112,19 @@ export interface SyncWorkFiles {
   remove(key: SyncKey): Promise<void>;
   /** Streams the finished store's c1z to where `getC1z` reads it, atomically. */
   putC1z(key: SyncKey, store: C1zWriter): Promise<{ bytes: number }>;
+  /** Opens the stored c1z of sync `key` for reading in a file of its own (removed on close). */
+  openC1z(key: SyncKey): Promise<SqliteC1zStore | undefined>;
+}
+
+/** A stored c1z opened for reading: file-backed where the store has work files (bounded memory), else in memory. */
+export async function openStoredC1z(
+  state: SyncStateStore,
+  connector: string,
+  id: string,
+): Promise<SqliteC1zStore | undefined> {
+  if (state.workFiles) return state.workFiles.openC1z({ connector, id });
+  const bytes = await state.getC1z(connector, id);
+  return bytes && openC1z(bytes);
 }
 
 /** A sync record as it is when a sync is accepted: queued, nothing counted yet. */
