@@ -3,12 +3,14 @@
  * `--file`, or one provisioning operation resolved from it — plus the
  * `capabilities` and `config` subcommands.
  */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { openC1z } from "../c1z/index.ts";
 import { locationDestination } from "../jobs/destinations.ts";
 import { runConnectorSync } from "../jobs/pipeline.ts";
 import { c1zBytesSource } from "../jobs/stores.ts";
 import type { SyncEntry, SyncScope } from "../jobs/types.ts";
-import { canUseWorkFile, localWorkFile } from "../jobs/work-file.ts";
+import { canUseWorkFile, localWorkFile, workDirFrom, workFileSync } from "../jobs/work-file.ts";
 import {
   createLogger,
   createRedactor,
@@ -46,7 +48,13 @@ import {
   revokeGrant,
   rotateCredentials,
 } from "../provision/index.ts";
-import { describeDestination, inlineCredentialValues, loadC1zSource, parseDestination } from "../upload/index.ts";
+import {
+  type Destination,
+  describeDestination,
+  inlineCredentialValues,
+  loadC1zSource,
+  parseDestination,
+} from "../upload/index.ts";
 import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { fieldFlag, flagField, RUN_FLAGS, RUN_RELATIONS } from "./flags.ts";
 import { pluginHelp } from "./help.ts";
@@ -233,9 +241,17 @@ async function syncToFile(
 ): Promise<number> {
   const { log, progress, io } = run;
   log.info("sync starting", { plugin: entry.plugin.name, file: describeDestination(parseDestination(file)) });
-  // A local file syncs through a file-backed store beside it (bounded memory, resumable after a kill).
+  // Through a file-backed store (bounded memory, resumable after a kill): beside a local file, in the work
+  // directory for s3:// and r2:// (streamed up as a multipart upload).
   const local = parseDestination(file);
-  const workFile = local.kind === "file" && (await canUseWorkFile()) ? localWorkFile(local.path) : undefined;
+  const workFile = !(await canUseWorkFile())
+    ? undefined
+    : local.kind === "file"
+      ? localWorkFile(local.path)
+      : {
+          ...workFileSync(await remoteWorkPath(local, io.env), () => loadC1zSource(file, { env: io.env })),
+          destination: locationDestination(file, { env: io.env }),
+        };
   try {
     const outcome = await runConnectorSync(entry, {
       // Only a finished sync is written; the previous file stays as it was on any failure.
@@ -417,4 +433,10 @@ async function runOneShot(
     return EXIT_OK;
   }
   return undefined;
+}
+
+/** `<work dir>/cli/<hash of the location>.work.db`: one per remote c1z, so a killed run resumes. */
+async function remoteWorkPath(location: Destination, env: Record<string, string | undefined>): Promise<string> {
+  const digest = createHash("sha256").update(describeDestination(location)).digest("hex").slice(0, 24);
+  return join(await workDirFrom(env), "cli", `${digest}.work.db`);
 }
