@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 # sql.js with its FS exposed, for the paged database (npm install writes it too).
 node scripts/gen-sqljs-paged.mjs
+# The prebuilt Node CLI the tests spawn (bin/baton-edge.js falls back to the sources when it is stale).
+node scripts/build-node.mjs
 bash scripts/setup-test-tools.sh
 npx biome check .
 npx tsc --noEmit

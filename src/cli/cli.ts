@@ -24,14 +24,6 @@ import { type ConfigFile, loadConfigFile, pluginDirs } from "./settings.ts";
 /** The plugin run when the first argument is a flag (`baton-edge -f sync.c1z`). */
 export const DEFAULT_PLUGIN = "demo";
 
-export interface ServeModule {
-  runServe(
-    argv: readonly string[],
-    io: CliIO,
-    context: { registry: PluginRegistry; configFile: ConfigFile },
-  ): Promise<number>;
-}
-
 async function dispatch(argv: readonly string[], io: CliIO, redactor: Redactor): Promise<number> {
   const configFile = loadConfigFile(argv, io);
   const [first = "--help", ...rest] = argv;
@@ -46,11 +38,10 @@ async function dispatch(argv: readonly string[], io: CliIO, redactor: Redactor):
   }
   if (first === "plugins") return runPluginsCommand(registry, rest, io, configFile);
   if (first === "serve") {
-    // The HTTP API lives in serve.ts (its own module); loaded only when asked for.
-    const path = "./serve.ts";
-    let module: ServeModule;
+    // The HTTP API lives in serve.ts (its own module, its own chunk of the prebuilt CLI); loaded only when asked for.
+    let module: typeof import("./serve.ts");
     try {
-      module = (await import(path)) as ServeModule;
+      module = await import("./serve.ts");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") {
         io.stderr("error: serve is not available in this build\n");

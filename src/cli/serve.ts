@@ -5,11 +5,12 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import type { PluginRegistry } from "../plugins/contract.ts";
 import { announce, prepareServer } from "../runtime/server.ts";
 import { parseArgs, UsageError } from "./args.ts";
-import type { ServeModule } from "./cli.ts";
 import { HELP_FLAG } from "./flags.ts";
-import { EXIT_OK } from "./io.ts";
+import { type CliIO, EXIT_OK } from "./io.ts";
+import type { ConfigFile } from "./settings.ts";
 
 const SERVE_FLAGS = [
   HELP_FLAG,
@@ -17,7 +18,11 @@ const SERVE_FLAGS = [
   { name: "host", kind: "string" as const, env: "HOST", description: "Address to listen on (default 0.0.0.0)" },
 ];
 
-export const runServe: ServeModule["runServe"] = async (argv, io, { registry }) => {
+export async function runServe(
+  argv: readonly string[],
+  io: CliIO,
+  { registry }: { registry: PluginRegistry; configFile: ConfigFile },
+): Promise<number> {
   const parsed = parseArgs(argv, SERVE_FLAGS);
   if (parsed.positionals.length > 0) throw new UsageError(`serve takes no arguments, got "${parsed.positionals[0]}"`);
   if (parsed.flags.help === true) {
@@ -38,4 +43,4 @@ export const runServe: ServeModule["runServe"] = async (argv, io, { registry }) 
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => server.close(() => done()));
   });
   return EXIT_OK;
-};
+}

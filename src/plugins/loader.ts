@@ -1,14 +1,17 @@
 /**
  * Discovers plugins at start: every `<dir>/<name>/index.{ts,js,mjs}` whose default
  * export is a plugin definition. No build step: Node loads TypeScript through tsx
- * (bin/baton-edge.js registers it), Bun and Deno natively. A broken plugin is
- * reported with its path and reason; it never stops the others.
+ * (bin/baton-edge.js registers it), Bun and Deno natively. When Node runs the prebuilt CLI,
+ * the built-in plugins come prebuilt too, and tsx is registered only for the first other
+ * TypeScript plugin. A broken plugin is reported with its path and reason; it never stops
+ * the others.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { LoadedPlugin, PluginLoadFailure, PluginRegistry } from "./contract.ts";
 import { validatePluginDefinition } from "./define.ts";
+import { prebuiltModules } from "./prebuilt.ts";
 
 export const ENTRY_FILES = ["index.ts", "index.mts", "index.mjs", "index.js"];
 
@@ -31,6 +34,17 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** The plugin's prebuilt module when it is a built-in one and the CLI runs prebuilt, else its own file. */
+async function importPlugin(name: string, entry: string): Promise<Record<string, unknown>> {
+  const prebuilt = prebuiltModules();
+  const builtin = prebuilt?.plugins[name];
+  if (builtin && entry === join(builtinPluginsDir(), name, "index.ts")) {
+    return (await import(builtin)) as Record<string, unknown>;
+  }
+  if (prebuilt && /\.[mc]?ts$/.test(entry)) await prebuilt.loadTypeScript();
+  return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+}
+
 /** Imports one plugin module and checks its default export. */
 export async function loadPluginModule(
   name: string,
@@ -38,7 +52,7 @@ export async function loadPluginModule(
 ): Promise<{ loaded: LoadedPlugin } | { failure: PluginLoadFailure }> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+    module = await importPlugin(name, entry);
   } catch (error) {
     const reason = reasonOf(error);
     // Outside an ESM package, tsx compiles index.ts as CommonJS and the import fails obscurely.
