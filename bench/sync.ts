@@ -10,7 +10,8 @@
  *   native  native SQLite in memory; sqljs: sql.js in memory
  * Prints JSON lines: one per phase, one summary per engine (whole sync = list, write, expand,
  * serialize, compress), one comparison per engine with its ratios to Go, and one for the 36zf
- * vector. Never passes or fails on time.
+ * vector. Never passes or fails on time. Our engines run from a bundle of this script on bare
+ * Node (bench/bundle.ts), as the prebuilt CLI runs; BENCH_LOADER=tsx runs them through tsx.
  *
  *   npx tsx bench/sync.ts
  *   BENCH_USERS=2000 BENCH_GROUPS=200 BENCH_GRANTS=100000 BENCH_ENGINES=file npx tsx bench/sync.ts
@@ -28,6 +29,7 @@ import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } fr
 import type { AnyPlugin, Page } from "../src/plugins/contract.ts";
 import { toGoBinary } from "../src/proto/encode.ts";
 import { type ProgressEvent, runSync, type SyncPhase } from "../src/sync/index.ts";
+import { childCommand } from "./bundle.ts";
 import { RECORD_KIND, RecordFileWriter } from "./records.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -156,13 +158,15 @@ function runGo(): Summary | undefined {
 /** Each engine in its own process; then each engine's figures as ratios to Go's. */
 async function compareEngines(): Promise<void> {
   const summaries = new Map<string, Summary>();
+  const run = await childCommand(fileURLToPath(import.meta.url));
+  print({ bench: "sync", loader: run.loader });
   for (const engine of (process.env.BENCH_ENGINES ?? "go,file,sqljs").split(",")) {
     if (engine === "go") {
       const go = runGo();
       if (go) summaries.set(engine, go);
       continue;
     }
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    const child = spawnSync(run.command, run.args, {
       stdio: ["ignore", "pipe", "inherit"],
       encoding: "utf8",
       maxBuffer: 1 << 26,
