@@ -3,7 +3,9 @@
  * app.request, a data directory as the Node server has), at several grant counts:
  *   file    the sync's database in its work file, the c1z streamed into the data directory
  *   memory  the same state store without work files: database in memory, c1z built whole
- * Each (mode, size) runs in its own process, so its peak RSS (getrusage maxrss) is its own.
+ * Each (mode, size) runs in its own process, so its peak RSS (getrusage maxrss) is its own:
+ * `peakRssMb` at the end of the sync, `peakRssAfterReadsMb` after one grants read (which
+ * opens the finished sync) and the c1z download.
  * The plugin makes 10k users and 1k groups and generates each group's members page by page,
  * so its own memory does not grow with the grant count. No nesting: expansion adds nothing.
  * Prints one JSON line per run and one summary per mode with the ratio of peak RSS between
@@ -123,12 +125,21 @@ async function child(mode: "file" | "memory", grants: number): Promise<void> {
       error: unknown;
     };
     if (record.state !== "succeeded") throw new Error(`sync ${record.state}: ${JSON.stringify(record.error)}`);
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    // Then the read routes: they open the finished sync (a file-backed copy, or in memory).
+    const read = await app.request("/v1/connectors/bench/grants?limit=100");
+    if (read.status !== 200) throw new Error(`grants read answered ${read.status}`);
+    await read.arrayBuffer();
+    const download = await app.request(`${location}/c1z`);
+    const downloaded = (await download.arrayBuffer()).byteLength;
+    if (downloaded !== record.c1zBytes) throw new Error(`downloaded ${downloaded} bytes of ${record.c1zBytes}`);
     print({
       bench: "triggers",
       trigger: "http",
       mode,
       grants: record.counts.grants,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMb,
+      peakRssAfterReadsMb: Math.round(process.resourceUsage().maxRSS / 1024),
       durationMs,
       grantsPerSec: Math.round(record.counts.grants / (durationMs / 1000)),
       c1zBytes: record.c1zBytes,
@@ -153,7 +164,7 @@ function main(): void {
   const modes = (process.env.BENCH_TRIGGER_MODES ?? "file,memory").split(",") as ("file" | "memory")[];
   const self = fileURLToPath(import.meta.url);
   for (const mode of modes) {
-    const peaks: { grants: number; peakRssMb: number }[] = [];
+    const peaks: { grants: number; peakRssMb: number; peakRssAfterReadsMb: number }[] = [];
     for (const grants of sizes) {
       const run = spawnSync(process.execPath, ["--import", "tsx", self, "child", mode, String(grants)], {
         encoding: "utf8",
@@ -166,7 +177,7 @@ function main(): void {
         continue;
       }
       console.log(line);
-      peaks.push(JSON.parse(line) as { grants: number; peakRssMb: number });
+      peaks.push(JSON.parse(line) as (typeof peaks)[number]);
     }
     if (peaks.length >= 2) {
       const first = peaks[0]!;
@@ -177,6 +188,8 @@ function main(): void {
         grants: peaks.map((p) => p.grants),
         peakRssMb: peaks.map((p) => p.peakRssMb),
         peakRatio: Number((last.peakRssMb / first.peakRssMb).toFixed(2)),
+        peakRssAfterReadsMb: peaks.map((p) => p.peakRssAfterReadsMb),
+        afterReadsRatio: Number((last.peakRssAfterReadsMb / first.peakRssAfterReadsMb).toFixed(2)),
         grantRatio: Number((last.grants / first.grants).toFixed(2)),
       });
     }

@@ -6,8 +6,9 @@
  * commit in it, and the next run that opens it resumes the unfinished sync. Destinations
  * are only ever replaced by a finished sync (atomic rename, completed multipart upload).
  *
- * Every trigger with a file engine uses it: the CLI (`<file>.work.db` beside `-f`), the
- * HTTP API (`<data dir>/work/`), the cron runner and service mode (`BATON_WORK_DIR`).
+ * Every trigger with a file engine uses it: the CLI (`<file>.work.db` beside a local `-f`,
+ * `<work dir>/cli/` for s3:// and r2://), the HTTP API (`<data dir>/work/`), the cron
+ * runner and service mode (`<work dir>/cron/`, `<work dir>/service/`).
  */
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -26,8 +27,9 @@ export async function canUseWorkFile(): Promise<boolean> {
 }
 
 /**
- * Where the cron runner and service mode keep work files: `BATON_WORK_DIR`, else
- * `<os tmpdir>/baton-edge-work`. (The HTTP API keeps them in its data directory.)
+ * Where the cron runner, service mode and the CLI's remote `-f` keep work files:
+ * `BATON_WORK_DIR`, else `<os tmpdir>/baton-edge-work`. (The HTTP API keeps them in its
+ * data directory, unless `BATON_WORK_DIR` says otherwise.)
  */
 export async function workDirFrom(env: Record<string, unknown>): Promise<string> {
   const configured = env.BATON_WORK_DIR;
