@@ -144,7 +144,7 @@ async function child(mode: "file" | "memory", grants: number): Promise<void> {
       grantsPerSec: Math.round(record.counts.grants / (durationMs / 1000)),
       c1zBytes: record.c1zBytes,
       workFileUsed: workFileSeen,
-      workFilesLeft: readdirSafe(workDir).length,
+      workFilesLeft: readdirSafe(workDir).filter((n) => n.endsWith(".work.db")).length,
     });
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,118 @@
+/**
+ * The cron runner on Node as its own process (test/support/cron-pager.ts), killed with
+ * SIGKILL while its sync hangs inside a page: the S3 object keeps its previous bytes, no
+ * multipart upload was started, and the work file holds the unfinished sync at its last
+ * checkpoint. The next run over the same work directory resumes that sync (same sync id,
+ * never the first page again), uploads it and removes the work file. The expected ids come
+ * from the fixture's data, built with the model's id helpers.
+ */
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openC1zWorkFile } from "../src/c1z/index.ts";
+import { entitlementId, grantId } from "../src/model/ids.ts";
+import { idSetsOfC1z, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
+import { MEMBERS, PAGES } from "./support/cron-pager.ts";
+import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const bucket = "cron-kill";
+
+describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
+  let moto: Moto;
+  let admin: S3Client;
+  const scratch = mkdtempSync(join(tmpdir(), "cron-kill-"));
+  const started: Started[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    admin = await motoAdmin(moto, bucket);
+  });
+  afterAll(async () => {
+    for (const process of started) await process.stop();
+    admin?.destroy();
+    await moto?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const object = async (key: string) => {
+    const out = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return new Uint8Array(await out.Body!.transformToByteArray());
+  };
+  const cron = (env: Record<string, string>) => {
+    const process = startProcess(globalThis.process.execPath, ["--import", "tsx", "test/support/cron-pager.ts"], {
+      cwd: root,
+      env: { PATH: globalThis.process.env.PATH, HOME: globalThis.process.env.HOME, ...env },
+    });
+    started.push(process);
+    return process;
+  };
+  const pagesAsked = (process: Started) =>
+    [...process.output().matchAll(/"msg":"pager page","token":"([^"]*)"/g)].map((m) => m[1]!);
+
+  it("keeps the previous object; the next run resumes from the work file and uploads", async () => {
+    const previous = new TextEncoder().encode("the previous good c1z");
+    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "pager.c1z", Body: previous }));
+    const workDir = join(scratch, "work");
+    const workFile = join(workDir, "cron", "pager.work.db");
+    const gate = join(scratch, "gate");
+    writeFileSync(gate, "");
+    const env = {
+      ...testCredentials,
+      BATON_WORK_DIR: workDir,
+      BATON_GATE_FILE: gate,
+      BATON_CONNECTORS: JSON.stringify([
+        { name: "pager", destination: `s3://${bucket}/pager.c1z?region=us-east-1&endpoint=${moto.endpoint}` },
+      ]),
+    };
+
+    const first = cron(env);
+    await waitForOutput(first, /"msg":"pager hanging"/);
+    await new Promise<void>((ok) => {
+      first.child.once("exit", () => ok());
+      process.kill(-first.child.pid!, "SIGKILL");
+    });
+    expect(first.child.signalCode).toBe("SIGKILL");
+    expect(pagesAsked(first)).toEqual(["", "p2"]);
+    expect(Buffer.from(await object("pager.c1z")).equals(Buffer.from(previous))).toBe(true);
+    expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+    // What the kill left: the unfinished sync at the checkpoint after the first page (read from a copy).
+    expect(existsSync(workFile)).toBe(true);
+    const copy = join(scratch, "inspect.db");
+    copyFileSync(workFile, copy);
+    const left = await openC1zWorkFile(copy);
+    const unfinished = left.latestUnfinishedSync();
+    left.close();
+    expect(unfinished?.endedAt).toBeNull();
+    expect(unfinished?.syncToken).not.toBe("");
+
+    rmSync(gate);
+    const second = cron(env);
+    await waitForOutput(second, /"msg":"outcomes"/);
+    const outcomes = JSON.parse(second.output().match(/\{"msg":"outcomes".*\}/)![0]) as {
+      outcomes: { status: string; syncId?: string }[];
+    };
+    expect(outcomes.outcomes).toMatchObject([{ status: "uploaded", syncId: unfinished?.syncId }]);
+    // Resumed at the page it was in.
+    expect(pagesAsked(second)).toEqual(["p2", "p3"]);
+    expect(existsSync(workFile)).toBe(false);
+
+    const sets = await idSetsOfC1z(await object("pager.c1z"));
+    expect(sets.syncId).toBe(unfinished?.syncId);
+    const users = Object.values(PAGES).flatMap((p) => p.users);
+    expect(sets.resources).toEqual([
+      ...Object.keys(MEMBERS).map((g) => `group:${g}`),
+      ...users.map((u) => `user:${u}`),
+    ]);
+    const groups = Object.keys(MEMBERS).map((g) => ({ resourceType: "group", resource: g }));
+    expect(sets.grants).toEqual(
+      groups
+        .flatMap((g) =>
+          MEMBERS[g.resource]!.map((u) => grantId(entitlementId(g, "member"), { resourceType: "user", resource: u })),
+        )
+        .sort(),
+    );
+  });
+});
