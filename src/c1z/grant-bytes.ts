@@ -29,40 +29,51 @@ export interface GrantFieldViews {
   sources?: Uint8Array;
 }
 
-/** Reads a varint of at most 2^53 - 1 at `pos`; returns [value, next] or undefined. */
-function varint(bytes: Uint8Array, pos: number, end: number): [number, number] | undefined {
+/** Where the last `varint` call stopped: module state instead of a tuple per call (hot path). */
+let after = 0;
+
+/** Reads a varint of at most 2^53 - 1 at `pos` (setting `after`), or returns -1. */
+function varint(bytes: Uint8Array, pos: number, end: number): number {
   let value = 0;
   let multiplier = 1;
   for (let i = 0; i < 8; i++) {
-    if (pos >= end) return undefined;
+    if (pos >= end) return -1;
     const byte = bytes[pos++];
     value += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) return value > Number.MAX_SAFE_INTEGER ? undefined : [value, pos];
+    if ((byte & 0x80) === 0) {
+      after = pos;
+      return value > Number.MAX_SAFE_INTEGER ? -1 : value;
+    }
     multiplier *= 128;
   }
-  return undefined;
+  return -1;
 }
 
-/** Position after the value of a field with this wire type, or undefined (groups, bad framing). */
-function skip(bytes: Uint8Array, pos: number, end: number, wireType: number): number | undefined {
+/** A length prefix at `pos` whose payload fits before `end`: its length (payload at `after`), or -1. */
+function lengthPrefix(bytes: Uint8Array, pos: number, end: number): number {
+  const length = varint(bytes, pos, end);
+  return length < 0 || after + length > end ? -1 : length;
+}
+
+/** Position after the value of a field with this wire type, or -1 (groups, bad framing). */
+function skip(bytes: Uint8Array, pos: number, end: number, wireType: number): number {
   switch (wireType) {
     case VARINT:
       for (let i = 0; i < 10; i++) {
-        if (pos >= end) return undefined;
+        if (pos >= end) return -1;
         if ((bytes[pos++] & 0x80) === 0) return pos;
       }
-      return undefined;
+      return -1;
     case FIXED64:
-      return pos + 8 <= end ? pos + 8 : undefined;
+      return pos + 8 <= end ? pos + 8 : -1;
     case FIXED32:
-      return pos + 4 <= end ? pos + 4 : undefined;
+      return pos + 4 <= end ? pos + 4 : -1;
     case LEN: {
-      const length = varint(bytes, pos, end);
-      if (!length || length[1] + length[0] > end) return undefined;
-      return length[1] + length[0];
+      const length = lengthPrefix(bytes, pos, end);
+      return length < 0 ? -1 : after + length;
     }
     default:
-      return undefined;
+      return -1;
   }
 }
 
@@ -73,14 +84,14 @@ export function grantFieldViews(data: Uint8Array): GrantFieldViews | undefined {
   let pos = 0;
   while (pos < end) {
     const tag = varint(data, pos, end);
-    if (!tag) return undefined;
-    const fieldNo = Math.floor(tag[0] / 8);
-    const wireType = tag[0] & 7;
+    if (tag < 0) return undefined;
+    const fieldNo = Math.floor(tag / 8);
+    const wireType = tag & 7;
     if (fieldNo === 2 || fieldNo === 5) {
       if (wireType !== LEN) return undefined;
-      const length = varint(data, tag[1], end);
-      if (!length || length[1] + length[0] > end) return undefined;
-      const payload = data.subarray(length[1], length[1] + length[0]);
+      const length = lengthPrefix(data, after, end);
+      if (length < 0) return undefined;
+      const payload = data.subarray(after, after + length);
       if (fieldNo === 2) {
         if (views.principal) return undefined;
         views.principal = payload;
@@ -88,13 +99,12 @@ export function grantFieldViews(data: Uint8Array): GrantFieldViews | undefined {
         if (views.sources) return undefined;
         views.sources = payload;
       }
-      pos = length[1] + length[0];
+      pos = after + length;
       continue;
     }
     if (fieldNo === 0) return undefined;
-    const next = skip(data, tag[1], end, wireType);
-    if (next === undefined) return undefined;
-    pos = next;
+    pos = skip(data, after, end, wireType);
+    if (pos < 0) return undefined;
   }
   return views;
 }
@@ -123,13 +133,12 @@ function isDirectOf(bytes: Uint8Array, start: number, end: number): boolean | un
   let isDirect = false;
   let pos = start;
   while (pos < end) {
-    const tag = varint(bytes, pos, end);
-    if (tag?.[0] !== 8) return undefined;
-    const next = skip(bytes, tag[1], end, VARINT);
-    if (next === undefined) return undefined;
+    if (varint(bytes, pos, end) !== 8) return undefined;
+    const valueStart = after;
+    pos = skip(bytes, valueStart, end, VARINT);
+    if (pos < 0) return undefined;
     isDirect = false;
-    for (let i = tag[1]; i < next; i++) if ((bytes[i] & 0x7f) !== 0) isDirect = true;
-    pos = next;
+    for (let i = valueStart; i < pos; i++) if ((bytes[i] & 0x7f) !== 0) isDirect = true;
   }
   return isDirect;
 }
@@ -143,29 +152,29 @@ export function grantSourcesOf(bytes: Uint8Array): Map<string, boolean> | undefi
   const end = bytes.length;
   let pos = 0;
   while (pos < end) {
-    const tag = varint(bytes, pos, end);
-    if (tag?.[0] !== 0x0a) return undefined;
-    const length = varint(bytes, tag[1], end);
-    if (!length || length[1] + length[0] > end) return undefined;
-    const entryEnd = length[1] + length[0];
+    if (varint(bytes, pos, end) !== 0x0a) return undefined;
+    const length = lengthPrefix(bytes, after, end);
+    if (length < 0) return undefined;
+    const entryEnd = after + length;
     let key = "";
     let isDirect = false;
-    let at = length[1];
+    let at = after;
     while (at < entryEnd) {
-      const inner = varint(bytes, at, entryEnd);
-      if (!inner || (inner[0] !== 0x0a && inner[0] !== 0x12)) return undefined;
-      const size = varint(bytes, inner[1], entryEnd);
-      if (!size || size[1] + size[0] > entryEnd) return undefined;
-      const valueEnd = size[1] + size[0];
-      if (inner[0] === 0x0a) {
-        const decoded = decodeKey(bytes, size[1], valueEnd);
+      const tag = varint(bytes, at, entryEnd);
+      if (tag !== 0x0a && tag !== 0x12) return undefined;
+      const size = lengthPrefix(bytes, after, entryEnd);
+      if (size < 0) return undefined;
+      const valueStart = after;
+      const valueEnd = valueStart + size;
+      if (tag === 0x0a) {
+        const decoded = decodeKey(bytes, valueStart, valueEnd);
         if (decoded === undefined) return undefined;
         key = decoded;
       } else {
         // A repeated value field merges into the previous value.
-        const direct = isDirectOf(bytes, size[1], valueEnd);
+        const direct = isDirectOf(bytes, valueStart, valueEnd);
         if (direct === undefined) return undefined;
-        if (size[0] > 0) isDirect = direct;
+        if (size > 0) isDirect = direct;
       }
       at = valueEnd;
     }
@@ -229,6 +238,25 @@ export interface ExpandedGrantParts {
   annotation: Uint8Array;
 }
 
+/**
+ * New grants are carved out of shared slabs: one small ArrayBuffer per grant costs more to
+ * allocate and collect than its encoding. A slab lives as long as any grant cut from it.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size > SLAB_BYTES / 4) return new Uint8Array(size);
+  if (slabUsed + size > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += size;
+  return out;
+}
+
 /** A new grant's `data`: entitlement, principal, id, the annotation, then sources in Go's map order. */
 export function encodeExpandedGrant(parts: ExpandedGrantParts, sources: EncodedSource[]): Uint8Array {
   if (sources.length > 1) sources.sort((a, b) => compareBytes(a.key, b.key));
@@ -241,7 +269,7 @@ export function encodeExpandedGrant(parts: ExpandedGrantParts, sources: EncodedS
     (idLength > 0 ? fieldSize(idLength) : 0) +
     fieldSize(parts.annotation.length) +
     fieldSize(sourcesLength);
-  const out = new Uint8Array(size);
+  const out = allocate(size);
   out[0] = 0x0a;
   let pos = putVarint(out, 1, parts.entitlement.length);
   out.set(parts.entitlement, pos);

@@ -21,6 +21,7 @@ import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { splitGrantExpansion } from "../c1z/expansion.ts";
 import {
   type EncodedSource,
+  type ExpandedGrantParts,
   encodeExpandedGrant,
   grantFieldViews,
   grantSourcesOf,
@@ -171,16 +172,27 @@ function principalOf(resource: Resource, stored: Uint8Array): Principal | undefi
  * what a grant embeds is always its own principal, decoded and encoded again as protobuf-es would.
  */
 class Principals {
-  private readonly byColumns = new Map<string, Principal>();
+  /** principal_resource_type_id → principal_resource_id → principal. */
+  private readonly byColumns = new Map<string, Map<string, Principal>>();
+  private size = 0;
 
   of(row: StoredGrantRow, stored: Uint8Array): Principal | undefined {
-    const columns = key(row.principalResourceTypeId, row.principalResourceId);
-    const known = this.byColumns.get(columns);
+    let ofType = this.byColumns.get(row.principalResourceTypeId);
+    const known = ofType?.get(row.principalResourceId);
     if (known && sameBytes(known.stored, stored)) return known;
     const principal = principalOf(fromBinary(ResourceSchema, stored), stored);
     if (!principal) return undefined;
-    if (this.byColumns.size >= PRINCIPALS_LIMIT) this.byColumns.clear();
-    this.byColumns.set(columns, principal);
+    if (this.size >= PRINCIPALS_LIMIT) {
+      this.byColumns.clear();
+      this.size = 0;
+      ofType = undefined;
+    }
+    if (!ofType) {
+      ofType = new Map();
+      this.byColumns.set(row.principalResourceTypeId, ofType);
+    }
+    if (!known) this.size++;
+    ofType.set(row.principalResourceId, principal);
     return principal;
   }
 }
@@ -253,16 +265,22 @@ const IMMUTABLE_ANNOTATION = toBinary(AnySchema, packAny(GrantImmutableSchema, c
 
 /** What the new grants of one destination entitlement share. */
 class Destination {
-  private readonly entitlementBytes: Uint8Array;
-  private readonly idHead: Uint8Array;
+  private readonly parts: ExpandedGrantParts;
+  /** Reused for every grant: most have one source. */
+  private readonly sources: EncodedSource[] = [];
 
   constructor(
     readonly id: string,
     private readonly entitlement: Entitlement,
     private readonly sourceKeys: Map<string, Uint8Array>,
   ) {
-    this.entitlementBytes = toGoBinary(EntitlementSchema, entitlement);
-    this.idHead = utf8Bytes(id);
+    this.parts = {
+      entitlement: toGoBinary(EntitlementSchema, entitlement),
+      principal: new Uint8Array(0),
+      idHead: utf8Bytes(id),
+      idTail: new Uint8Array(0),
+      annotation: IMMUTABLE_ANNOTATION,
+    };
   }
 
   /** The row of a grant this expansion made. */
@@ -274,7 +292,8 @@ class Destination {
     if (!this.entitlement.id || !resourceId) {
       throw new Error(`grant ${externalId} does not embed its entitlement (id and resource id)`);
     }
-    const sources: EncodedSource[] = [];
+    const sources = this.sources;
+    sources.length = 0;
     for (const [id, isDirect] of held.sources) {
       let encoded = this.sourceKeys.get(id);
       if (!encoded) {
@@ -283,16 +302,8 @@ class Destination {
       }
       sources.push({ key: encoded, isDirect });
     }
-    const data = encodeExpandedGrant(
-      {
-        entitlement: this.entitlementBytes,
-        principal: principal.bytes,
-        idHead: this.idHead,
-        idTail: principal.idTail,
-        annotation: IMMUTABLE_ANNOTATION,
-      },
-      sources,
-    );
+    this.parts.principal = principal.bytes;
+    this.parts.idTail = principal.idTail;
     return {
       resourceTypeId: resourceId.resourceType,
       resourceId: resourceId.resource,
@@ -300,7 +311,7 @@ class Destination {
       principalResourceTypeId: principal.resourceType,
       principalResourceId: principal.resource,
       externalId,
-      data,
+      data: encodeExpandedGrant(this.parts, sources),
       expansion: null,
     };
   }
