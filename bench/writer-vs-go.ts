@@ -125,8 +125,18 @@ async function* batches(file: string): AsyncGenerator<{ kind: number; items: unk
   if (items.length > 0) yield { kind, items };
 }
 
+/** BENCH_TRACE=1: memory at each phase of our writer, on stderr. */
+function trace(phase: string): void {
+  if (!process.env.BENCH_TRACE) return;
+  const m = process.memoryUsage();
+  const mib = (n: number) => Math.round(n / 1024 / 1024);
+  const line = { phase, rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
+  console.error(JSON.stringify({ ...line, peakRssMiB: mib(process.resourceUsage().maxRSS * 1024) }));
+}
+
 async function ours(engine: "native" | "sqljs", records: string, out: string): Promise<Record<string, unknown>> {
   const started = performance.now();
+  trace("start");
   const dbPath = `${out}.db`;
   const store: SqliteC1zStore =
     engine === "native" ? await openC1zWorkFile(dbPath) : await createC1z({ engine: "sqljs" });
@@ -138,10 +148,15 @@ async function ours(engine: "native" | "sqljs", records: string, out: string): P
     else if (kind === 2) store.putResources(items as never);
     else if (kind === 3) store.putEntitlements(items as never);
     else store.putGrants(items as never);
+    if (counts[kind - 1] % 50_000 === 0) trace(`${counts[kind - 1]} of kind ${kind}`);
   }
+  trace("written");
   store.endSync();
+  trace("endSync");
   store.cleanup();
+  trace("cleanup");
   await writeC1zFile(out, store);
+  trace("c1z");
   store.close();
   if (engine === "native") await removeC1zWorkFile(dbPath);
   return {
@@ -189,6 +204,7 @@ async function main(): Promise<void> {
           },
         );
       }
+      if (process.env.BENCH_TRACE) process.stderr.write(String(child.stderr));
       if (child.status !== 0) {
         print({
           bench: "writer-vs-go",

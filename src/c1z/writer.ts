@@ -13,7 +13,7 @@ import {
   type ResourceType,
   ResourceTypeSchema,
 } from "../model/types.ts";
-import { toGoBinary } from "../proto/encode.ts";
+import { toGoBinary, withSharedEncoding } from "../proto/encode.ts";
 import type { SqlValue } from "../storage/index.ts";
 import { splitGrantExpansion } from "./expansion.ts";
 import type { StatementCache } from "./statements.ts";
@@ -66,43 +66,64 @@ export class C1zRowWriter {
   }
 
   /** Writes `rows` (each `columns.length` values) in one transaction, ROWS_PER_INSERT at a time. */
-  private insert(table: Table, rows: SqlValue[][]): void {
-    if (rows.length === 0) return;
+  private insert(table: Table, rows: readonly SqlValue[][]): void {
+    this.insertEach(table, rows, (row) => row);
+  }
+
+  /**
+   * Writes one row per item in one transaction (a savepoint inside a sync's batch, so an item
+   * that fails leaves nothing of the call behind), ROWS_PER_INSERT at a time. Rows are made
+   * just before their statement runs, so a page's encoded rows are never all alive at once,
+   * and sub-messages shared by the page's items are encoded once (withSharedEncoding).
+   */
+  private insertEach<T>(table: Table, items: readonly T[], toRow: (item: T) => SqlValue[]): void {
+    if (items.length === 0) return;
+    const width = table.columns.length;
     const full = this.statements.get(this.insertSql(table, ROWS_PER_INSERT));
-    this.statements.db.transaction(() => {
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-        full.run(...rows.slice(i, i + ROWS_PER_INSERT).flat());
+    // One parameter array reused for every full statement (no slice + flat per statement).
+    const params: SqlValue[] = new Array(ROWS_PER_INSERT * width);
+    const fill = (from: number, count: number, into: SqlValue[]) => {
+      for (let r = 0; r < count; r++) {
+        const row = toRow(items[from + r]);
+        for (let c = 0; c < width; c++) into[r * width + c] = row[c];
       }
-      if (i < rows.length) {
-        // Rows of one statement are applied in order, so a duplicate id later in the batch still wins.
-        const rest = rows.length - i;
-        this.statements.get(this.insertSql(table, rest)).run(...rows.slice(i).flat());
-      }
-    });
+      return into;
+    };
+    withSharedEncoding(() =>
+      this.statements.db.transaction(() => {
+        let i = 0;
+        for (; i + ROWS_PER_INSERT <= items.length; i += ROWS_PER_INSERT) {
+          full.run(...fill(i, ROWS_PER_INSERT, params));
+        }
+        if (i < items.length) {
+          // Rows of one statement are applied in order, so a duplicate id later in the batch still wins.
+          const rest = items.length - i;
+          this.statements.get(this.insertSql(table, rest)).run(...fill(i, rest, new Array(rest * width)));
+        }
+      }),
+    );
   }
 
   putResourceTypes(resourceTypes: readonly ResourceType[]): void {
     const syncId = this.syncs.require();
     const at = goLocalTime(this.now());
-    const rows = resourceTypes.map((rt): SqlValue[] => {
-      if (!rt.id) throw new Error("resource type without an id");
-      return [rt.id, toGoBinary(ResourceTypeSchema, rt), syncId, at];
-    });
     this.insert(
       {
         name: "v1_resource_types",
         columns: ["external_id", "data", "sync_id", "discovered_at"],
         onConflict: "data = excluded.data",
       },
-      rows,
+      resourceTypes.map((rt): SqlValue[] => {
+        if (!rt.id) throw new Error("resource type without an id");
+        return [rt.id, toGoBinary(ResourceTypeSchema, rt), syncId, at];
+      }),
     );
   }
 
   putResources(resources: readonly Resource[]): void {
     const syncId = this.syncs.require();
     const at = goLocalTime(this.now());
-    const rows = resources.map((resource): SqlValue[] => {
+    const toRow = (resource: Resource): SqlValue[] => {
       const id = resource.id;
       if (!id?.resourceType || !id.resource) throw new Error("resource without an id (resource_type and resource)");
       const parent = resource.parentResourceId;
@@ -116,8 +137,8 @@ export class C1zRowWriter {
         syncId,
         at,
       ];
-    });
-    this.insert(
+    };
+    this.insertEach(
       {
         name: "v1_resources",
         columns: [
@@ -131,14 +152,15 @@ export class C1zRowWriter {
         ],
         onConflict: "data = excluded.data",
       },
-      rows,
+      resources,
+      toRow,
     );
   }
 
   putEntitlements(entitlements: readonly Entitlement[]): void {
     const syncId = this.syncs.require();
     const at = goLocalTime(this.now());
-    const rows = entitlements.map((entitlement): SqlValue[] => {
+    const toRow = (entitlement: Entitlement): SqlValue[] => {
       const resourceId = entitlement.resource?.id;
       if (!entitlement.id) throw new Error("entitlement without an id");
       if (!resourceId) throw new Error(`entitlement ${entitlement.id} does not embed its resource id`);
@@ -150,14 +172,15 @@ export class C1zRowWriter {
         syncId,
         at,
       ];
-    });
-    this.insert(
+    };
+    this.insertEach(
       {
         name: "v1_entitlements",
         columns: ["resource_type_id", "resource_id", "external_id", "data", "sync_id", "discovered_at"],
         onConflict: "data = excluded.data",
       },
-      rows,
+      entitlements,
+      toRow,
     );
   }
 
@@ -194,7 +217,7 @@ export class C1zRowWriter {
   private writeGrants(grants: readonly Grant[], onConflict: string): void {
     const syncId = this.syncs.require();
     const at = goLocalTime(this.now());
-    const rows = grants.map((grant): SqlValue[] => {
+    const toRow = (grant: Grant): SqlValue[] => {
       if (!grant.id) throw new Error("grant without an id");
       const resource = grant.entitlement?.resource?.id;
       const principal = grant.principal?.id;
@@ -217,8 +240,8 @@ export class C1zRowWriter {
         syncId,
         at,
       ];
-    });
-    this.insert({ name: "v1_grants", columns: GRANT_COLUMNS, onConflict }, rows);
+    };
+    this.insertEach({ name: "v1_grants", columns: GRANT_COLUMNS, onConflict }, grants, toRow);
   }
 
   deleteGrant(id: string): void {

@@ -81,6 +81,27 @@ describe("compressZstd", () => {
       expect(decompressZstd(frame)).toEqual(content);
     }
   });
+
+  it.skipIf(!zstd)("declares the content size and checksum at every field width; zstd checks both", () => {
+    // 2-byte FCS covers 256..65791, 4-byte the rest below 4 GiB (and sizes below 256 here).
+    for (const size of [0, 1, 255, 256, 65_791, 65_792, 1_500_000]) {
+      const content = pseudoRandom(size, size + 1).map((b) => b & 0x1f);
+      const { frame, method } = compressZstd(content);
+      if (method === "raw") continue; // raw-block frames are covered above
+      const info = locateSingleFrame(frame);
+      expect(info.contentSize, `size ${size}`).toBe(size);
+      expect(info.hasChecksum).toBe(true);
+      // libzstd fails a frame whose decoded length differs from its declared size, and a bad checksum.
+      expect(runStatus("zstd", ["-t", "-q"], frame).status, `size ${size}`).toBe(0);
+      expect(Buffer.compare(run("zstd", ["-d", "-c", "-q"], frame), Buffer.from(content))).toBe(0);
+      expect(decompressZstd(frame)).toEqual(content);
+      if (size > 0) {
+        const bad = frame.slice();
+        bad[bad.length - 1] ^= 0xff;
+        expect(runStatus("zstd", ["-t", "-q"], bad).status).not.toBe(0);
+      }
+    }
+  });
 });
 
 describe("decompressZstd", () => {

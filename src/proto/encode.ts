@@ -17,6 +17,18 @@ import { type DescField, type DescMessage, type MessageShape, ScalarType, toBina
  * works in place.
  */
 export function toGoBinary<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array {
+  const cache = shared;
+  if (cache !== undefined) {
+    const fields = splicePlan(schema);
+    if (fields.length > 0) {
+      const spliced = encodeSpliced(schema, message as unknown as AnyRecord, fields, cache);
+      if (spliced) return spliced;
+    }
+  }
+  return encodeWhole(schema, message);
+}
+
+function encodeWhole<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array {
   const bytes = toBinary(schema, message);
   // Most messages have no map, or maps already in Go order: a walk over the
   // object is much cheaper than a pass over the bytes.
@@ -25,6 +37,122 @@ export function toGoBinary<Desc extends DescMessage>(schema: Desc, message: Mess
 }
 
 type AnyRecord = Record<string, unknown>;
+
+// ---- shared sub-messages ----
+//
+// A page of grants usually embeds a handful of Entitlement objects (each with its Resource)
+// and principal Resources, each handed to many grants. Inside `withSharedEncoding`, such a
+// sub-message is encoded once per object and its bytes are spliced into every message that
+// embeds it. This is byte-identical to encoding the whole message: protobuf-es (like Go)
+// writes known fields in ascending number order and unknown fields after them, so a
+// message whose lowest-numbered fields are singular messages is exactly
+// `tag len bytes` for each of them, followed by the encoding of the message without them.
+// Only that leading run is spliced; a field is taken only when its value is a message
+// object of the declared type (anything else encodes the whole message as before).
+
+let shared: Map<object, Uint8Array> | undefined;
+
+/**
+ * Runs `fn` with sub-message bytes shared by object identity across every `toGoBinary` call
+ * inside it. The objects must not change while `fn` runs (a synchronous batch write); the
+ * cache is dropped when `fn` returns. Nested calls share the outer cache.
+ */
+export function withSharedEncoding<T>(fn: () => T): T {
+  if (shared !== undefined) return fn();
+  shared = new Map();
+  try {
+    return fn();
+  } finally {
+    shared = undefined;
+  }
+}
+
+const splicePlans = new WeakMap<DescMessage, readonly DescField[]>();
+
+/** The leading singular message fields (by number) worth encoding once: their type nests something. */
+function splicePlan(desc: DescMessage): readonly DescField[] {
+  let fields = splicePlans.get(desc);
+  if (fields) return fields;
+  const taken: DescField[] = [];
+  for (const field of [...desc.fields].sort((a, b) => a.number - b.number)) {
+    if (field.fieldKind !== "message" || field.oneof !== undefined || field.delimitedEncoding) break;
+    const child = field.message;
+    // Well-known types protobuf-es keeps as plain JSON or primitives (Struct, Value, wrappers) stay whole.
+    if (child.typeName.startsWith("google.protobuf.")) break;
+    if (!child.fields.some((f) => f.fieldKind === "message" || f.fieldKind === "list" || f.fieldKind === "map")) break;
+    taken.push(field);
+  }
+  fields = taken;
+  splicePlans.set(desc, fields);
+  return fields;
+}
+
+const hasOwn = (record: object, key: string) => Object.hasOwn(record, key);
+
+function encodeSpliced(
+  desc: DescMessage,
+  message: AnyRecord,
+  fields: readonly DescField[],
+  cache: Map<object, Uint8Array>,
+): Uint8Array | undefined {
+  if (message === null || typeof message !== "object" || message.$typeName !== desc.typeName) return undefined;
+  const parts: (Uint8Array | undefined)[] = [];
+  let size = 0;
+  let rest: AnyRecord | undefined;
+  for (const field of fields) {
+    const value = message[field.localName];
+    // protobuf-es writes a message field when it is an own property other than undefined.
+    if (value === undefined || !hasOwn(message, field.localName)) {
+      parts.push(undefined);
+      continue;
+    }
+    const child = (field as DescField & { fieldKind: "message" }).message;
+    if (value === null || typeof value !== "object" || (value as AnyRecord).$typeName !== child.typeName) {
+      return undefined;
+    }
+    let bytes = cache.get(value);
+    if (bytes === undefined) {
+      bytes = toGoBinary(child, value as MessageShape<DescMessage>);
+      cache.set(value, bytes);
+    }
+    parts.push(bytes);
+    size += varintSize(field.number * 8 + LENGTH_DELIMITED) + varintSize(bytes.length) + bytes.length;
+    rest ??= { ...message };
+    rest[field.localName] = undefined;
+  }
+  if (rest === undefined) return undefined; // nothing to splice
+  const tail = encodeWhole(desc, rest as MessageShape<DescMessage>);
+  const out = new Uint8Array(size + tail.length);
+  let at = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const bytes = parts[i];
+    if (bytes === undefined) continue;
+    at = writeVarint(out, at, fields[i].number * 8 + LENGTH_DELIMITED);
+    at = writeVarint(out, at, bytes.length);
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  out.set(tail, at);
+  return out;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
+}
 
 function mapsInGoOrder(desc: DescMessage, message: unknown): boolean {
   const record = message as AnyRecord;
