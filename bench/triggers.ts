@@ -3,7 +3,8 @@
  * app.request, a data directory as the Node server has), at several grant counts:
  *   file    the sync's database in its work file, the c1z streamed into the data directory
  *   memory  the same state store without work files: database in memory, c1z built whole
- * Each (mode, size) runs in its own process, so its peak RSS (getrusage maxrss) is its own:
+ * Each (mode, size) runs in its own process (bare Node on a bundle of this script;
+ * BENCH_LOADER=tsx keeps tsx), so its peak RSS (getrusage maxrss) is its own:
  * `peakRssMb` at the end of the sync, `peakRssAfterReadsMb` after one grants read (which
  * opens the finished sync) and the c1z download.
  * The plugin makes 10k users and 1k groups and generates each group's members page by page,
@@ -24,6 +25,7 @@ import { createApp } from "../src/http/app.ts";
 import { createFsStateStore } from "../src/http/state/fs.ts";
 import { entitlement, grant, group, resourceId, resourceType, user } from "../src/model/builders.ts";
 import type { AnyPlugin } from "../src/plugins/contract.ts";
+import { childCommand } from "./bundle.ts";
 
 const USERS = 10_000;
 const GROUPS = 1_000;
@@ -159,14 +161,15 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const sizes = (process.env.BENCH_TRIGGER_GRANTS ?? "100000,400000").split(",").map(Number);
   const modes = (process.env.BENCH_TRIGGER_MODES ?? "file,memory").split(",") as ("file" | "memory")[];
-  const self = fileURLToPath(import.meta.url);
+  // Bare Node on a bundle of this script (bench/bundle.ts), so tsx's loader is not in the figures.
+  const runner = await childCommand(fileURLToPath(import.meta.url));
   for (const mode of modes) {
     const peaks: { grants: number; peakRssMb: number; peakRssAfterReadsMb: number }[] = [];
     for (const grants of sizes) {
-      const run = spawnSync(process.execPath, ["--import", "tsx", self, "child", mode, String(grants)], {
+      const run = spawnSync(runner.command, [...runner.args, "child", mode, String(grants)], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
         maxBuffer: 1 << 26,
@@ -176,7 +179,7 @@ function main(): void {
         print({ bench: "triggers", trigger: "http", mode, grants, error: `exit ${run.status}` });
         continue;
       }
-      console.log(line);
+      print({ ...(JSON.parse(line) as Record<string, unknown>), loader: runner.loader });
       peaks.push(JSON.parse(line) as (typeof peaks)[number]);
     }
     if (peaks.length >= 2) {
@@ -199,5 +202,5 @@ function main(): void {
 if (process.argv[2] === "child") {
   await child(process.argv[3] as "file" | "memory", Number(process.argv[4]));
 } else {
-  main();
+  await main();
 }
