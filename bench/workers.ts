@@ -141,6 +141,7 @@ try {
       console.error(server.output().slice(-4000));
       throw error;
     } finally {
+      if (process.env.BENCH_LOG) writeFileSync(`${process.env.BENCH_LOG}.${mode}`, server.output());
       await server.stop();
     }
   }

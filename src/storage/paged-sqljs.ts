@@ -41,6 +41,15 @@ function pragmas(cacheKiB: number): string {
 }
 
 let loading: Promise<PagedSqlJs> | undefined;
+
+export interface WasmMemory {
+  /** The wasm memory's size: it grows and never shrinks. */
+  heapBytes: number;
+  /** The part SQLite's allocator holds now (`sqlite3_memory_used`). */
+  sqliteBytes: number;
+}
+
+const memoryOf = (SQL: PagedSqlJs): WasmMemory => ({ heapBytes: SQL.heapBytes(), sqliteBytes: SQL.sqliteBytes() });
 let mounts = 0;
 
 /** A sql.js database over `store`: empty if the store is, else the database it holds. */
@@ -48,6 +57,7 @@ export class PagedDatabase extends SqlJsDb {
   private constructor(
     db: SqlJsDb["db"],
     readonly store: PageStore,
+    private readonly SQL: PagedSqlJs,
     private readonly file: PagedFile,
     private readonly cleanup: () => void,
   ) {
@@ -102,7 +112,7 @@ export class PagedDatabase extends SqlJsDb {
       cleanup();
       throw error;
     }
-    return new PagedDatabase(db, store, file, cleanup);
+    return new PagedDatabase(db, store, SQL, file, cleanup);
   }
 
   /** SQLite reports a failing page store as "disk I/O error": say what failed. */
@@ -151,7 +161,17 @@ export class PagedDatabase extends SqlJsDb {
 
   /** Bytes of the wasm heap (it grows, never shrinks): what sql.js itself costs. */
   static async heapBytes(): Promise<number> {
+    return (await PagedDatabase.memory()).heapBytes;
+  }
+
+  /** The wasm heap's size and the part of it SQLite's allocator holds now. */
+  static async memory(): Promise<WasmMemory> {
     loading ??= loadPagedSqlJs();
-    return (await loading).heapBytes();
+    return memoryOf(await loading);
+  }
+
+  /** `memory()` without waiting: an open database has the module loaded. */
+  memory(): WasmMemory {
+    return memoryOf(this.SQL);
   }
 }

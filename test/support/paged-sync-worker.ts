@@ -15,6 +15,7 @@ import {
   MemoryPageStore,
   type PageStore,
 } from "../../src/storage/paged-store.ts";
+import { PagedDatabase } from "../../src/storage/paged-sqljs.ts";
 import { saveC1z } from "../../src/upload/index.ts";
 import { uploadPagedC1z } from "../../src/upload/paged.ts";
 
@@ -29,6 +30,8 @@ interface StepReport {
   compression?: string;
   grants?: number;
   stepMs: number;
+  /** sql.js's wasm memory after the step (paged mode): it grows and never shrinks. */
+  wasmHeapBytes?: number;
 }
 
 export class PagedSync {
@@ -75,16 +78,30 @@ export class PagedSync {
     // `pages=memory`: the paged FS over a Map in the isolate, to tell storage costs from the rest.
     const pages: PageStore = url.searchParams.get("pages") === "memory" ? new MemoryPageStore() : this.pages;
     let report: Partial<StepReport> = {};
+    const counts = { reads: 0, writes: 0 };
+    const inner = pages;
+    const counted: PageStore = {
+      pageSize: inner.pageSize,
+      size: () => inner.size(),
+      readPage: (i) => (counts.reads++, inner.readPage(i)),
+      writePage: (i, p) => (counts.writes++, inner.writePage(i, p)),
+      setSize: (n) => inner.setSize(n),
+      sync: () => inner.sync(),
+      rollback: () => inner.rollback(),
+    };
     const outcome = await runConnectorSync(
       { name: "demo", plugin: demo, config },
       {
         store: {
           open: (): Promise<C1zWriter> =>
-            paged ? openPagedC1z(pages, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
+            paged ? openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
         },
         // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
         checkpoints: { save: async () => {}, clear: async () => {} },
         runDurationMs: paged ? number("stepMs", 30_000) : undefined,
+        onProgress: (event) => {
+          if (event.type === "phase") console.log(`BENCHPHASE ${Date.now()} ${event.phase} reads=${counts.reads} writes=${counts.writes}`);
+        },
         checkpointIntervalMs: 0,
         destination: {
           save: async (store) => {
@@ -92,14 +109,21 @@ export class PagedSync {
               const saved = await saveC1z(location, store.toBytes(), { env });
               return saved;
             }
+            console.log(`BENCHPHASE ${Date.now()} upload reads=${counts.reads} writes=${counts.writes}`);
             const saved = await uploadPagedC1z(pages, location, { env });
+            console.log(`BENCHPHASE ${Date.now()} uploaded reads=${counts.reads} writes=${counts.writes}`);
             report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
             return saved;
           },
         },
       },
     );
-    const done: StepReport = { status: outcome.status, stepMs: Date.now() - started, ...report };
+    const done: StepReport = {
+      status: outcome.status,
+      stepMs: Date.now() - started,
+      wasmHeapBytes: paged ? await PagedDatabase.heapBytes() : undefined,
+      ...report,
+    };
     if (outcome.status === "finished") {
       done.bytes = outcome.saved.bytes;
       done.grants = outcome.totals.grants;
