@@ -158,7 +158,7 @@ function bytesOf(buffer: ArrayBufferView, offset: number, length: number): Uint8
  * EIO for SQLite (a JS exception unwinding through wasm would leave SQLite half-updated);
  * SQLite then rolls back, the staged writes are dropped, and `file.failure` keeps the cause.
  */
-export function makePagedNode(FS: EmscriptenFS, node: FSNode, file: PagedFile): void {
+export function makePagedNode(FS: EmscriptenFS, node: FSNode, file: PagedFile, onClose?: () => void): void {
   const guarded =
     <A extends unknown[], R>(op: (...args: A) => R) =>
     (...args: A): R => {
@@ -219,14 +219,19 @@ export function makePagedNode(FS: EmscriptenFS, node: FSNode, file: PagedFile): 
       file.sync();
       return 0;
     }),
+    ...(onClose ? { close: guarded(() => onClose()) } : {}),
   } as FSNode["stream_ops"];
 }
 
+/** What a directory's new file becomes: paged (and what to do when it is closed), or MEMFS. */
+export type PagedFileFor = (name: string) => { file: PagedFile; onClose?: () => void } | undefined;
+
 /**
- * Makes `dir` (an empty MEMFS directory) create `name` as a paged file: SQLite opens its
- * database with O_CREAT, which lands in the directory's `mknod`.
+ * Makes `dir` (a MEMFS directory) create its files as paged ones where `paged` says so:
+ * SQLite opens its database, journal and temp files with O_CREAT, which lands in the
+ * directory's `mknod`.
  */
-export function pageFilesIn(FS: EmscriptenFS, dir: string, paged: (name: string) => PagedFile | undefined): void {
+export function pageFilesIn(FS: EmscriptenFS, dir: string, paged: PagedFileFor): void {
   const node = FS.lookupPath(dir).node;
   const ops = node.node_ops as unknown as {
     mknod: (parent: FSNode, name: string, mode: number, dev: number) => FSNode;
@@ -236,8 +241,8 @@ export function pageFilesIn(FS: EmscriptenFS, dir: string, paged: (name: string)
     ...node.node_ops,
     mknod(parent: FSNode, name: string, mode: number, dev: number) {
       const created = mknod(parent, name, mode, dev);
-      const file = FS.isFile(mode) ? paged(name) : undefined;
-      if (file) makePagedNode(FS, created, file);
+      const chosen = FS.isFile(mode) ? paged(name) : undefined;
+      if (chosen) makePagedNode(FS, created, chosen.file, chosen.onClose);
       return created;
     },
   } as FSNode["node_ops"];

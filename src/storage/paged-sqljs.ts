@@ -6,7 +6,7 @@
 import { loadPagedSqlJs } from "#sqljs-paged";
 import { PagedFile, pageFilesIn } from "./paged-fs.ts";
 import type { PagedSqlJs } from "./paged-sqljs-types.ts";
-import { type PageStore, readPagedFile } from "./paged-store.ts";
+import { MemoryScratchStore, type PageStore, readPagedFile, type ScratchPageStore } from "./paged-store.ts";
 import { SqlJsDb } from "./sqljs.ts";
 
 export interface PagedOptions {
@@ -14,23 +14,28 @@ export interface PagedOptions {
   cacheKiB?: number;
   /** Clean pages the FS node keeps on top. Default 64. */
   filePages?: number;
+  /** Stores for the journal and temp files. Default: the store's own `scratch()`, else memory. */
+  scratch?: () => ScratchPageStore;
 }
 
 /**
  * The pragmas that make the paged file safe and bounded:
- * - journal_mode=MEMORY: no journal file; the store's staged writes + atomic `sync()` at
- *   SQLite's commit fsync already give all-or-nothing commits, and an open transaction
- *   rolls back from the in-memory journal (bounded by that transaction's changed pages).
+ * - journal_mode=TRUNCATE: the rollback journal is a file on a scratch store (the store's
+ *   staged writes + atomic `sync()` at SQLite's commit fsync already give all-or-nothing
+ *   commits; the journal only serves in-process rollback). An in-memory journal would hold
+ *   the old copy of every page a transaction changes in the wasm heap: VACUUM changes all of
+ *   them, so a 78 MB database grew the heap by 73 MB.
  * - synchronous=FULL: an fsync ends every commit, which is where the store commits.
  * - locking_mode=EXCLUSIVE: one connection owns the file, so SQLite keeps its cache across
  *   transactions instead of re-reading pages after every commit.
  * - cache_size: SQLite's page cache in the wasm heap, the one part that scales with use.
- * - temp_store=FILE: sorts and temporary indexes that outgrow the cache spill to temp files
- *   instead of growing the wasm heap (which never shrinks).
+ * - temp_store=FILE: sorts, temporary indexes and VACUUM's copy of the database spill to
+ *   temp files on scratch stores instead of growing the wasm heap (which never shrinks) or
+ *   MEMFS (whose files are JS buffers that double as they grow).
  */
 function pragmas(cacheKiB: number): string {
   return [
-    "pragma journal_mode = memory",
+    "pragma journal_mode = truncate",
     "pragma synchronous = full",
     "pragma locking_mode = exclusive",
     `pragma cache_size = -${cacheKiB}`,
@@ -51,6 +56,14 @@ export interface WasmMemory {
 
 const memoryOf = (SQL: PagedSqlJs): WasmMemory => ({ heapBytes: SQL.heapBytes(), sqliteBytes: SQL.sqliteBytes() });
 let mounts = 0;
+/** Scratch stores for temp files in /tmp: the most recently opened database's (see `open`). */
+const tempScratch: (() => ScratchPageStore)[] = [];
+const tempHooked = new WeakSet<object>();
+
+function scratchFile(stores: () => ScratchPageStore): { file: PagedFile; onClose: () => void } {
+  const store = stores();
+  return { file: new PagedFile(store, 16), onClose: () => store.release() };
+}
 
 /** A sql.js database over `store`: empty if the store is, else the database it holds. */
 export class PagedDatabase extends SqlJsDb {
@@ -70,13 +83,25 @@ export class PagedDatabase extends SqlJsDb {
     const FS = SQL.FS;
     const dir = `/paged-${++mounts}`;
     const file = new PagedFile(store, options.filePages ?? 64);
+    const scratch = options.scratch ?? store.scratch?.bind(store) ?? (() => new MemoryScratchStore(store.pageSize));
     FS.mkdir(dir);
     let claimed = false;
+    // The first file is the database; the journal (`<db>-journal`) comes next, on scratch.
     pageFilesIn(FS, dir, () => {
-      if (claimed) return undefined;
+      if (claimed) return scratchFile(scratch);
       claimed = true;
-      return file;
+      return { file };
     });
+    // SQLite's temp files go to /tmp (one directory for the module): they page into the
+    // scratch stores of the database opened last that is still open. A Worker has one.
+    if (!tempHooked.has(FS)) {
+      tempHooked.add(FS);
+      pageFilesIn(FS, "/tmp", () => {
+        const stores = tempScratch.at(-1);
+        return stores ? scratchFile(stores) : undefined;
+      });
+    }
+    tempScratch.push(scratch);
     const previous = FS.cwd();
     let db: SqlJsDb["db"];
     // sql.js opens `dbfile_<random>` relative to the cwd, so it lands in `dir`.
@@ -90,6 +115,8 @@ export class PagedDatabase extends SqlJsDb {
     // sql.js's close() unlinks `/<filename>`: give it one to remove.
     FS.writeFile(`/${name}`, new Uint8Array(0));
     const cleanup = () => {
+      const at = tempScratch.lastIndexOf(scratch);
+      if (at >= 0) tempScratch.splice(at, 1);
       for (const path of [`${dir}/${name}`, dir]) {
         try {
           if (path === dir) FS.rmdir(path);

@@ -22,6 +22,21 @@ export interface PageStore {
   sync(): void;
   /** Drops the staged changes: back to the last committed state. */
   rollback(): void;
+  /**
+   * A new, empty store for a file SQLite opens next to this one (its rollback journal, a
+   * temporary file of a sort or of VACUUM), so those stay out of memory too. Absent: in memory.
+   */
+  scratch?(): ScratchPageStore;
+}
+
+/**
+ * The pages of a file that lives only while SQLite has it open. Nothing in it needs to
+ * outlive the process: the database's own store commits atomically, so a rollback journal
+ * left by a dead process must NOT be replayed (it would undo a committed transaction).
+ */
+export interface ScratchPageStore extends PageStore {
+  /** The file was closed: drop its pages. */
+  release(): void;
 }
 
 export const DEFAULT_PAGE_SIZE = 4096;
@@ -86,9 +101,21 @@ export class MemoryPageStore implements PageStore {
     this.stagedSize = this.committedSize;
   }
 
+  scratch(): ScratchPageStore {
+    return new MemoryScratchStore(this.pageSize);
+  }
+
   /** A new store holding only the committed state: this one after a crash. */
   committed(): MemoryPageStore {
     return new MemoryPageStore(this.pageSize, { pages: this.pages, size: this.committedSize });
+  }
+}
+
+/** A scratch file's pages in a Map. */
+export class MemoryScratchStore extends MemoryPageStore implements ScratchPageStore {
+  release(): void {
+    this.setSize(0);
+    this.sync();
   }
 }
 
@@ -135,6 +162,7 @@ export class DurableObjectPageStore implements PageStore {
   private committedSize: number;
   private stagedSize: number;
   private stagedCount = 0;
+  private scratchFiles = 0;
 
   constructor(
     private readonly storage: DurableStorageLike,
@@ -147,6 +175,11 @@ export class DurableObjectPageStore implements PageStore {
     this.sql.exec(`create table if not exists ${this.t.pages} (no integer primary key, data blob not null)`);
     this.sql.exec(`create table if not exists ${this.t.staged} (no integer primary key, data blob not null)`);
     this.sql.exec(`create table if not exists ${this.t.meta} (key text primary key, value integer not null)`);
+    // Scratch files (journal, temp files) of a dead invocation are garbage: see ScratchPageStore.
+    this.sql.exec(`drop table if exists ${name}_scratch`);
+    this.sql.exec(
+      `create table ${name}_scratch (file integer not null, no integer not null, data blob not null, primary key (file, no))`,
+    );
     const meta = new Map(
       this.sql
         .exec(`select key, value from ${this.t.meta}`)
@@ -209,6 +242,10 @@ export class DurableObjectPageStore implements PageStore {
     this.stagedSize = this.committedSize;
   }
 
+  scratch(): ScratchPageStore {
+    return new DurableObjectScratchStore(this.sql, `${this.name}_scratch`, ++this.scratchFiles, this.pageSize);
+  }
+
   /** Removes the file: every page and the size (after an upload, or to start over). */
   clear(): void {
     this.storage.transactionSync(() => {
@@ -219,6 +256,60 @@ export class DurableObjectPageStore implements PageStore {
     this.stagedCount = 0;
     this.committedSize = 0;
     this.stagedSize = 0;
+  }
+}
+
+/**
+ * One scratch file's pages as rows of `<name>_scratch` (keyed by file number) in the object's
+ * storage: written straight through (nothing to stage), dropped at `release()` and whenever
+ * the main store is opened again.
+ */
+class DurableObjectScratchStore implements ScratchPageStore {
+  private bytes = 0;
+
+  constructor(
+    private readonly sql: SqlStorageLike,
+    private readonly table: string,
+    private readonly file: number,
+    readonly pageSize: number,
+  ) {}
+
+  size(): number {
+    return this.bytes;
+  }
+
+  readPage(index: number): Uint8Array | undefined {
+    if (index * this.pageSize >= this.bytes) return undefined;
+    const row = this.sql
+      .exec(`select data from ${this.table} where file = ? and no = ?`, this.file, index)
+      .toArray()[0];
+    return row ? blobBytes(row.data) : undefined;
+  }
+
+  writePage(index: number, page: Uint8Array): void {
+    checkPage(this, index, page);
+    this.sql.exec(
+      `insert or replace into ${this.table} (file, no, data) values (?, ?, ?)`,
+      this.file,
+      index,
+      blobOf(page),
+    );
+  }
+
+  setSize(bytes: number): void {
+    if (bytes < this.bytes) {
+      const pageCount = Math.ceil(bytes / this.pageSize);
+      this.sql.exec(`delete from ${this.table} where file = ? and no >= ?`, this.file, pageCount);
+    }
+    this.bytes = bytes;
+  }
+
+  sync(): void {}
+
+  rollback(): void {}
+
+  release(): void {
+    this.setSize(0);
   }
 }
 

@@ -9,13 +9,13 @@ import { createC1z } from "../../src/c1z/open.ts";
 import { openPagedC1z } from "../../src/c1z/paged.ts";
 import type { C1zWriter } from "../../src/c1z/store.ts";
 import { runConnectorSync } from "../../src/jobs/pipeline.ts";
+import { PagedDatabase } from "../../src/storage/paged-sqljs.ts";
 import {
   DurableObjectPageStore,
   type DurableStorageLike,
   MemoryPageStore,
   type PageStore,
 } from "../../src/storage/paged-store.ts";
-import { PagedDatabase } from "../../src/storage/paged-sqljs.ts";
 import { saveC1z } from "../../src/upload/index.ts";
 import { uploadPagedC1z } from "../../src/upload/paged.ts";
 
@@ -32,6 +32,7 @@ interface StepReport {
   stepMs: number;
   /** sql.js's wasm memory after the step (paged mode): it grows and never shrinks. */
   wasmHeapBytes?: number;
+  phases: { phase: string; at: number; reads: number; writes: number; heapBytes?: number; sqliteBytes?: number }[];
 }
 
 export class PagedSync {
@@ -78,29 +79,38 @@ export class PagedSync {
     // `pages=memory`: the paged FS over a Map in the isolate, to tell storage costs from the rest.
     const pages: PageStore = url.searchParams.get("pages") === "memory" ? new MemoryPageStore() : this.pages;
     let report: Partial<StepReport> = {};
+    // Page reads/writes of the database file and the wasm heap at each phase: where a step's time and memory go.
     const counts = { reads: 0, writes: 0 };
-    const inner = pages;
     const counted: PageStore = {
-      pageSize: inner.pageSize,
-      size: () => inner.size(),
-      readPage: (i) => (counts.reads++, inner.readPage(i)),
-      writePage: (i, p) => (counts.writes++, inner.writePage(i, p)),
-      setSize: (n) => inner.setSize(n),
-      sync: () => inner.sync(),
-      rollback: () => inner.rollback(),
+      pageSize: pages.pageSize,
+      size: () => pages.size(),
+      readPage: (i) => (counts.reads++, pages.readPage(i)),
+      writePage: (i, p) => (counts.writes++, pages.writePage(i, p)),
+      setSize: (n) => pages.setSize(n),
+      sync: () => pages.sync(),
+      rollback: () => pages.rollback(),
+      scratch: pages.scratch?.bind(pages),
     };
+    const phases: StepReport["phases"] = [];
+    let database: PagedDatabase | undefined;
+    const phase = (name: string) =>
+      phases.push({ phase: name, at: Date.now() - started, ...counts, ...(database?.memory() ?? {}) });
     const outcome = await runConnectorSync(
       { name: "demo", plugin: demo, config },
       {
         store: {
-          open: (): Promise<C1zWriter> =>
-            paged ? openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) }) : createC1z({ engine: "sqljs" }),
+          open: async (): Promise<C1zWriter> => {
+            if (!paged) return createC1z({ engine: "sqljs" });
+            const store = await openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) });
+            database = store.db as PagedDatabase;
+            return store;
+          },
         },
         // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
         checkpoints: { save: async () => {}, clear: async () => {} },
         runDurationMs: paged ? number("stepMs", 30_000) : undefined,
         onProgress: (event) => {
-          if (event.type === "phase") console.log(`BENCHPHASE ${Date.now()} ${event.phase} reads=${counts.reads} writes=${counts.writes}`);
+          if (event.type === "phase") phase(event.phase);
         },
         checkpointIntervalMs: 0,
         destination: {
@@ -109,9 +119,9 @@ export class PagedSync {
               const saved = await saveC1z(location, store.toBytes(), { env });
               return saved;
             }
-            console.log(`BENCHPHASE ${Date.now()} upload reads=${counts.reads} writes=${counts.writes}`);
+            phase("upload");
             const saved = await uploadPagedC1z(pages, location, { env });
-            console.log(`BENCHPHASE ${Date.now()} uploaded reads=${counts.reads} writes=${counts.writes}`);
+            phase("uploaded");
             report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
             return saved;
           },
@@ -122,6 +132,7 @@ export class PagedSync {
       status: outcome.status,
       stepMs: Date.now() - started,
       wasmHeapBytes: paged ? await PagedDatabase.heapBytes() : undefined,
+      phases,
       ...report,
     };
     if (outcome.status === "finished") {
