@@ -3,8 +3,10 @@
  * SIGKILL while its sync hangs inside a page: the S3 object keeps its previous bytes, no
  * multipart upload was started, and the work file holds the unfinished sync at its last
  * checkpoint. The next run over the same work directory resumes that sync (same sync id,
- * never the first page again), uploads it and removes the work file. The expected ids come
- * from the fixture's data, built with the model's id helpers.
+ * never the first page again), uploads it and removes the work file. Killed while its
+ * multipart upload is in flight, it leaves that upload open (nothing can abort it then) and
+ * a note of it beside the work file: the next run aborts it before uploading again. The
+ * expected ids come from the fixture's data, built with the model's id helpers.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +17,7 @@ import { openC1zWorkFile } from "../src/c1z/index.ts";
 import { entitlementId, grantId } from "../src/model/ids.ts";
 import { idSetsOfC1z, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
 import { MEMBERS, PAGES } from "./support/cron-pager.ts";
-import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
+import { hasMoto, type Moto, motoAdmin, startFaultProxy, startMoto, testCredentials } from "./upload-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const bucket = "cron-kill";
@@ -37,10 +39,6 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const object = async (key: string) => {
-    const out = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return new Uint8Array(await out.Body!.transformToByteArray());
-  };
   const cron = (env: Record<string, string>) => {
     const process = startProcess(globalThis.process.execPath, ["--import", "tsx", "test/support/cron-pager.ts"], {
       cwd: root,
@@ -76,7 +74,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
     });
     expect(first.child.signalCode).toBe("SIGKILL");
     expect(pagesAsked(first)).toEqual(["", "p2"]);
-    expect(Buffer.from(await object("pager.c1z")).equals(Buffer.from(previous))).toBe(true);
+    expect(Buffer.from(await objectOf(admin, "pager.c1z")).equals(Buffer.from(previous))).toBe(true);
     expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
     // What the kill left: the unfinished sync at the checkpoint after the first page (read from a copy).
     expect(existsSync(workFile)).toBe(true);
@@ -99,7 +97,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
     expect(pagesAsked(second)).toEqual(["p2", "p3"]);
     expect(existsSync(workFile)).toBe(false);
 
-    const sets = await idSetsOfC1z(await object("pager.c1z"));
+    const sets = await idSetsOfC1z(await objectOf(admin, "pager.c1z"));
     expect(sets.syncId).toBe(unfinished?.syncId);
     const users = Object.values(PAGES).flatMap((p) => p.users);
     expect(sets.resources).toEqual([
@@ -116,3 +114,84 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
     );
   });
 });
+
+describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-upload", () => {
+  let moto: Moto;
+  let admin: S3Client;
+  const scratch = mkdtempSync(join(tmpdir(), "cron-kill-upload-"));
+  const started: Started[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    admin = await motoAdmin(moto, bucket);
+  });
+  afterAll(async () => {
+    for (const process of started) await process.stop();
+    admin?.destroy();
+    await moto?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("leaves the previous object and a note of the open upload; the next run aborts it and uploads", async () => {
+    const previous = new TextEncoder().encode("the previous good c1z");
+    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "up/pager.c1z", Body: previous }));
+    // The part upload never gets an answer while `hang` is set: the process is killed inside it.
+    let hang = true;
+    const proxy = await startFaultProxy(moto.endpoint, (req, url) =>
+      hang && req.method === "PUT" && url.searchParams.has("partNumber") ? "hang" : undefined,
+    );
+    const workDir = join(scratch, "work");
+    const note = join(workDir, "cron", "pager.work.db.upload.json");
+    const env = {
+      ...testCredentials,
+      BATON_WORK_DIR: workDir,
+      BATON_CONNECTORS: JSON.stringify([
+        { name: "pager", destination: `s3://${bucket}/up/pager.c1z?region=us-east-1&endpoint=${proxy.endpoint}` },
+      ]),
+    };
+    const run = () => {
+      const child = startProcess(globalThis.process.execPath, ["--import", "tsx", "test/support/cron-pager.ts"], {
+        cwd: root,
+        env: { PATH: globalThis.process.env.PATH, HOME: globalThis.process.env.HOME, ...env },
+      });
+      started.push(child);
+      return child;
+    };
+    try {
+      const first = run();
+      for (let i = 0; i < 600 && !proxy.log.some((l) => l.startsWith("PUT ") && l.includes("partNumber=")); i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      expect(proxy.log.some((l) => l.startsWith("PUT ") && l.includes("partNumber="))).toBe(true);
+      await new Promise<void>((ok) => {
+        first.child.once("exit", () => ok());
+        process.kill(-first.child.pid!, "SIGKILL");
+      });
+      const open = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      expect(open.map((u) => u.Key)).toEqual(["up/pager.c1z"]);
+      expect(existsSync(note)).toBe(true);
+      // The note names the upload, never the credentials.
+      const noted = (await import("node:fs")).readFileSync(note, "utf8");
+      expect(JSON.parse(noted)).toMatchObject({ uploadId: open[0]!.UploadId });
+      expect(noted).not.toContain(testCredentials.AWS_SECRET_ACCESS_KEY);
+      expect(Buffer.from(await objectOf(admin, "up/pager.c1z")).equals(Buffer.from(previous))).toBe(true);
+
+      hang = false;
+      const second = run();
+      await waitForOutput(second, /"msg":"outcomes"/);
+      expect(second.output()).toContain(`"status":"uploaded"`);
+      expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+      expect(proxy.log.some((l) => l.startsWith("DELETE ") && l.includes(`uploadId=${open[0]!.UploadId}`))).toBe(true);
+      expect(existsSync(note)).toBe(false);
+      const sets = await idSetsOfC1z(await objectOf(admin, "up/pager.c1z"));
+      expect(sets.resources).toContain("user:u6");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+async function objectOf(admin: S3Client, key: string): Promise<Uint8Array> {
+  const out = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return new Uint8Array(await out.Body!.transformToByteArray());
+}

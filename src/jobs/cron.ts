@@ -27,6 +27,7 @@ import { locationDestination } from "./destinations.ts";
 import { runConnectorSync } from "./pipeline.ts";
 import { c1zBytesSource } from "./stores.ts";
 import type { CheckpointStore } from "./types.ts";
+import { uploadNotes } from "./upload-notes.ts";
 import { canUseWorkFile, workDirFrom, workFileSync } from "./work-file.ts";
 
 /** Where an unfinished sync is kept between invocations, one per connector. */
@@ -158,6 +159,15 @@ async function runJob(
   const work = (await canUseWorkFile())
     ? workFileSync(join(options.workDir ?? (await workDirFrom(options.env)), "cron", `${job.name}.work.db`), load)
     : undefined;
+  // An upload a killed run left open is aborted before this run uploads again.
+  const uploads = work && uploadNotes(`${work.workPath}.upload.json`);
+  const transfer = { env, bindings: options.env };
+  // Failing to abort it must not stop this sync: the note stays for a later run to try again.
+  const aborted = await uploads?.abortLeftover(parseDestination(job.destination), transfer).catch((error: unknown) => {
+    options.log.warn(`cron: could not abort the multipart upload a killed run left open: ${messageOf(error)}`);
+    return undefined;
+  });
+  if (aborted) options.log.warn(`cron: aborted multipart upload ${aborted} that a killed run left open`);
   try {
     const outcome = await runConnectorSync(
       { name: job.name, plugin, config },
@@ -166,7 +176,7 @@ async function runJob(
         destination: locationDestination(
           (result) =>
             expandKeyTemplate(job.destination, { connector: job.name, syncId: result.syncId, date: new Date(now()) }),
-          { env, bindings: options.env },
+          { ...transfer, onMultipartCreated: uploads?.note },
         ),
         checkpoints: work ? bothCheckpoints(work.checkpoints, kept) : kept,
         log: options.log,
@@ -175,6 +185,7 @@ async function runJob(
         checkpointIntervalMs: 0,
       },
     );
+    if (outcome.status === "finished") await uploads?.clear();
     if (outcome.status === "checkpointed") {
       return {
         connector: job.name,

@@ -3,8 +3,8 @@ import { encodeSqliteFile } from "../c1z/file.ts";
 import { SqliteC1zStore } from "../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../c1z/store.ts";
 import type { SyncResult } from "../sync/types.ts";
-import { type SaveResult, saveC1z, type TransferOptions } from "../upload/index.ts";
-import { type ChunkWriter, saveC1zStream } from "../upload/stream.ts";
+import { type SaveResult, saveC1z } from "../upload/index.ts";
+import { type ChunkWriter, type StreamSaveOptions, saveC1zStream } from "../upload/stream.ts";
 import type { SyncDestination } from "./types.ts";
 
 /** A file-backed store's database file, and its c1z written as a stream. */
@@ -34,7 +34,7 @@ export function fileBackedC1z(store: C1zWriter): FileBackedC1z | undefined {
  * file: to a temp file renamed over the target, or as a multipart upload (aborted on
  * any failure). An in-memory store (workerd, sql.js) is serialized and saved whole.
  */
-export function saveStoreC1z(location: string, store: C1zWriter, options: TransferOptions = {}): Promise<SaveResult> {
+export function saveStoreC1z(location: string, store: C1zWriter, options: StreamSaveOptions = {}): Promise<SaveResult> {
   const streamed = fileBackedC1z(store);
   return streamed ? saveC1zStream(location, streamed.produce, options) : saveC1z(location, store.toBytes(), options);
 }
@@ -46,7 +46,7 @@ export function saveStoreC1z(location: string, store: C1zWriter, options: Transf
  */
 export function locationDestination(
   location: string | ((result: SyncResult) => string),
-  options: TransferOptions = {},
+  options: StreamSaveOptions = {},
 ): SyncDestination {
   return {
     save: (store, result) => saveStoreC1z(typeof location === "string" ? location : location(result), store, options),
