@@ -51,10 +51,11 @@ import { EntitlementGraph } from "./graph.ts";
 export const MAX_EXPANSION_DEPTH = 20;
 const WRITE_CHUNK = 10_000;
 /**
- * Most decoded grants kept for later destinations. Topological order is breadth-first, so
- * one depth's destinations can all be waiting at once: past this, they are read again.
+ * Most grants kept for later destinations (two references each: 16 MB at the limit).
+ * Topological order is breadth-first, so one depth's destinations can all be waiting at
+ * once: past this, they are read again from the store, which gives the same grants.
  */
-const CACHED_GRANTS_LIMIT = 50_000;
+const CACHED_GRANTS_LIMIT = 1_000_000;
 /** Most principals remembered with their encoding (one per distinct principal read). */
 const PRINCIPALS_LIMIT = 200_000;
 
@@ -200,8 +201,8 @@ class Principals {
 /** A grant of one entitlement, as expansion needs it. */
 interface HeldGrant {
   principal: Principal;
-  /** Entitlement id → is_direct; empty for a direct grant. */
-  sources: Map<string, boolean>;
+  /** Entitlement id → is_direct; empty for a direct grant. Shared between grants: replaced, never edited. */
+  sources: ReadonlyMap<string, boolean>;
   /** Made by this expansion, written from bytes. */
   created: boolean;
   /** A stored grant's `data`, kept while its entitlement is being expanded. */
@@ -210,10 +211,13 @@ interface HeldGrant {
   grant?: Grant;
 }
 
-function sourcesOf(sources: GrantSources | undefined): Map<string, boolean> {
-  const map = new Map<string, boolean>();
-  for (const [id, value] of Object.entries(sources?.sources ?? {})) map.set(id, value.isDirect);
-  return map;
+/** The sources of every direct grant. */
+const NO_SOURCES: ReadonlyMap<string, boolean> = new Map();
+
+function sourcesOf(sources: GrantSources | undefined): ReadonlyMap<string, boolean> {
+  const entries = Object.entries(sources?.sources ?? {});
+  if (entries.length === 0) return NO_SOURCES;
+  return new Map(entries.map(([id, value]) => [id, value.isDirect]));
 }
 
 /** A stored row as a held grant; undefined when it has no principal id (expansion skips those). */
@@ -232,8 +236,23 @@ function heldOf(row: StoredGrantRow, principals: Principals): HeldGrant | undefi
   if (!principal) return undefined;
   const sources = views.sources
     ? (grantSourcesOf(views.sources) ?? sourcesOf(fromBinary(GrantSourcesSchema, views.sources)))
-    : new Map<string, boolean>();
+    : NO_SOURCES;
   return { principal, sources, created: false, data: row.data };
+}
+
+/** An entitlement's grants as a later destination reads them, in row order: principal and sources. */
+interface SourceGrants {
+  principals: Principal[];
+  sources: ReadonlyMap<string, boolean>[];
+}
+
+function sourceGrantsFrom(grants: readonly HeldGrant[]): SourceGrants {
+  const list: SourceGrants = { principals: [], sources: [] };
+  for (const grant of grants) {
+    list.principals.push(grant.principal);
+    list.sources.push(grant.sources);
+  }
+  return list;
 }
 
 function heldGrants(store: C1zWriter, filter: GrantFilter, principals: Principals): HeldGrant[] {
@@ -252,7 +271,7 @@ function heldGrants(store: C1zWriter, filter: GrantFilter, principals: Principal
 
 /** Sets one source of a held grant; a stored grant is decoded and edited as Go edits it. */
 function setSource(held: HeldGrant, entitlementId: string, isDirect: boolean): void {
-  held.sources.set(entitlementId, isDirect);
+  held.sources = new Map(held.sources).set(entitlementId, isDirect);
   if (held.created) return;
   if (!held.grant) held.grant = fromBinary(GrantSchema, held.data as Uint8Array);
   const sources = held.grant.sources?.sources ?? {};
@@ -366,22 +385,28 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
   const sourceEntitlements = new Map<string, Entitlement | undefined>();
   const destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
   // A destination's final grants, kept while destinations it feeds are still to come.
-  const finalGrants = new Map<string, HeldGrant[]>();
+  const finalGrants = new Map<string, SourceGrants>();
   let cachedGrants = 0;
   const consumersLeft = new Map<number, number>();
   for (const node of destinations) {
     for (const parent of graph.in.get(node)?.keys() ?? [])
       consumersLeft.set(parent, (consumersLeft.get(parent) ?? 0) + 1);
   }
-  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): HeldGrant[] => {
+  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): SourceGrants => {
     const cached = finalGrants.get(sourceId);
     if (!cached) {
       const filter = { syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] };
-      return heldGrants(store, filter, principals);
+      return sourceGrantsFrom(heldGrants(store, filter, principals));
     }
     if (resourceTypeIds.length === 0) return cached;
     const types = new Set(resourceTypeIds);
-    return cached.filter((g) => types.has(g.principal.resourceType));
+    const kept: SourceGrants = { principals: [], sources: [] };
+    for (let i = 0; i < cached.principals.length; i++) {
+      if (!types.has(cached.principals[i].resourceType)) continue;
+      kept.principals.push(cached.principals[i]);
+      kept.sources.push(cached.sources[i]);
+    }
+    return kept;
   };
   let pending: EncodedGrantRow[] = [];
   const flush = () => {
@@ -402,29 +427,30 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
         continue;
       }
       const destination = new Destination(destinationId, entitlement, sourceKeys);
+      const stored = heldGrants(store, { syncId, entitlementId: destinationId }, principals);
+      // A principal held twice (two grant ids): the last row is the one that gains sources.
       const held = new Map<string, HeldGrant>();
-      for (const grant of heldGrants(store, { syncId, entitlementId: destinationId }, principals)) {
-        held.set(grant.principal.key, grant);
-      }
+      for (const grant of stored) held.set(grant.principal.key, grant);
       const changed = new Map<string, HeldGrant>();
+      const createdBefore = result.created;
       for (const [parent, spec] of incoming) {
         for (const sourceId of graph.nodes.get(parent) ?? []) {
           if (!sourceEntitlements.has(sourceId))
             sourceEntitlements.set(sourceId, store.getEntitlement(sourceId, syncId));
           if (!sourceEntitlements.get(sourceId)) continue;
-          for (const sourceGrant of sourceGrantsOf(sourceId, spec.resourceTypeIds)) {
-            const sourceSources = sourceGrant.sources;
+          // The sources of a grant made from this source: one of two, shared by all of them.
+          const onlyThis = [new Map([[sourceId, false]]), new Map([[sourceId, true]])];
+          const grants = sourceGrantsOf(sourceId, spec.resourceTypeIds);
+          for (let i = 0; i < grants.principals.length; i++) {
+            const principal = grants.principals[i];
+            const sourceSources = grants.sources[i];
             const sourceIsDirect = sourceSources.size === 0 || sourceSources.has(sourceId);
             if (spec.shallow && !sourceIsDirect) continue;
             const isDirect = legacy ? false : sourceIsDirect;
-            const principalKey = sourceGrant.principal.key;
+            const principalKey = principal.key;
             const existing = held.get(principalKey);
             if (!existing) {
-              const created: HeldGrant = {
-                principal: sourceGrant.principal,
-                sources: new Map([[sourceId, isDirect]]),
-                created: true,
-              };
+              const created: HeldGrant = { principal, sources: onlyThis[isDirect ? 1 : 0], created: true };
               held.set(principalKey, created);
               changed.set(principalKey, created);
               result.created++;
@@ -451,15 +477,16 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
         pending.push(grant.created ? destination.createdRow(grant) : updatedRow(grant.grant as Grant));
       }
       if (pending.length >= WRITE_CHUNK) flush();
-      if (feedsLater && cachedGrants + held.size <= cacheLimit) {
-        // Kept as principals and sources only; the stored bytes are no longer needed.
-        const kept = [...held.values()];
-        for (const grant of kept) {
-          grant.data = undefined;
-          grant.grant = undefined;
+      if (feedsLater && cachedGrants + stored.length + result.created - createdBefore <= cacheLimit) {
+        // What reading the rows again would give: stored rows in order, then the new ones.
+        const kept = sourceGrantsFrom(stored);
+        for (const grant of changed.values()) {
+          if (!grant.created) continue;
+          kept.principals.push(grant.principal);
+          kept.sources.push(grant.sources);
         }
         finalGrants.set(destinationId, kept);
-        cachedGrants += held.size;
+        cachedGrants += kept.principals.length;
       } else if (feedsLater) flush(); // read again from the store by the destinations it feeds
     }
     for (const [parent] of incoming) {
@@ -467,7 +494,7 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
       consumersLeft.set(parent, left);
       if (left > 0) continue;
       for (const sourceId of graph.nodes.get(parent) ?? []) {
-        cachedGrants -= finalGrants.get(sourceId)?.length ?? 0;
+        cachedGrants -= finalGrants.get(sourceId)?.principals.length ?? 0;
         finalGrants.delete(sourceId);
       }
     }
