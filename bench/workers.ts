@@ -11,14 +11,13 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { openC1z } from "../src/c1z/open.ts";
-import { startProcess, waitForOutput } from "../test/runtime-support.ts";
 import { workerdPeakRss } from "../test/runtime-worker-support.ts";
-import { freePort, motoAdmin, startMoto, testCredentials } from "../test/upload-support.ts";
+import { startWranglerDev, writePagedWorkerConfig } from "../test/support/wrangler-dev.ts";
+import { motoAdmin, startMoto, testCredentials } from "../test/upload-support.ts";
 
-const root = resolve(import.meta.dirname, "..");
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const demo = {
   users: env("BENCH_USERS", 8000),
@@ -31,53 +30,14 @@ const cacheKiB = env("BENCH_CACHE_KIB", 4096);
 const modes = (process.env.BENCH_MODES ?? "paged").split(",");
 const bucket = "bench-workers";
 
-function config(scratch: string): string {
-  const path = join(scratch, "wrangler.bench.toml");
-  const vars = Object.entries(testCredentials)
-    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-    .join("\n");
-  writeFileSync(
-    path,
-    `name = "baton-bench-workers"
-main = ${JSON.stringify(join(root, "test/support/paged-sync-worker.ts"))}
-compatibility_date = "2026-04-20"
-compatibility_flags = ["nodejs_compat"]
-
-[alias]
-"@aws-sdk/xml-builder" = ${JSON.stringify(join(root, "node_modules/@aws-sdk/xml-builder/dist-cjs/index.js"))}
-
-[[durable_objects.bindings]]
-name = "PAGED"
-class_name = "PagedSync"
-
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["PagedSync"]
-
-[vars]
-${vars}
-`,
-  );
-  return path;
-}
-
 const moto = await startMoto();
 const admin = await motoAdmin(moto, bucket);
 const scratch = mkdtempSync(join(tmpdir(), "bench-workers-"));
 try {
   for (const mode of modes) {
-    const port = await freePort();
-    const server = startProcess(
-      join(root, "node_modules/.bin/wrangler"),
-      ["dev", "-c", config(scratch), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, mode)],
-      {
-        cwd: scratch,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      },
-    );
+    const config = writePagedWorkerConfig(scratch, "baton-bench-workers", testCredentials);
+    const { server, base } = await startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, mode) });
     try {
-      await waitForOutput(server, /Ready on http/);
-      const base = `http://127.0.0.1:${port}`;
       // Idle: the Worker and its Durable Object loaded. Warm: after a 25-user sync and upload
       // (sql.js, zstd and the S3 client loaded), so the difference to the peak is what size costs.
       await (await fetch(`${base}/reset`)).text();

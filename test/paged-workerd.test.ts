@@ -4,21 +4,19 @@
  * restarted between two steps, then streamed page → zstd → multipart to S3 (moto).
  * The object must be one valid c1z v1 with the ids of a sync of the same demo run here.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { openC1z } from "../src/c1z/open.ts";
 import { ourListing } from "./interop/our-listing.ts";
 import { findCommand, goInterop, goList, runOk } from "./interop/tools.ts";
-import { idSetsOfC1z, localDemoIdSets, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
-import { freePort, hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
+import { idSetsOfC1z, localDemoIdSets } from "./runtime-support.ts";
+import { hasWrangler, startWranglerDev, writePagedWorkerConfig } from "./support/wrangler-dev.ts";
+import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
-const root = resolve(import.meta.dirname, "..");
-const wrangler = join(root, "node_modules/.bin/wrangler");
-const hasWrangler = existsSync(wrangler);
 if (!hasWrangler) console.warn("paged-workerd: skipped, wrangler is not installed");
 const zstd = findCommand("zstd");
 const go = goInterop();
@@ -30,36 +28,12 @@ describe.skipIf(!hasMoto || !hasWrangler)("a paged sync on workerd, in Durable O
   let admin: S3Client;
   const bucket = "paged-workerd";
   const scratch = mkdtempSync(join(tmpdir(), "paged-workerd-"));
-  const config = join(scratch, "wrangler.paged.toml");
+  let config: string;
 
   beforeAll(async () => {
     moto = await startMoto();
     admin = await motoAdmin(moto, bucket);
-    const vars = Object.entries(testCredentials)
-      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-      .join("\n");
-    writeFileSync(
-      config,
-      `name = "paged-workerd-test"
-main = ${JSON.stringify(join(root, "test/support/paged-sync-worker.ts"))}
-compatibility_date = "2026-04-20"
-compatibility_flags = ["nodejs_compat"]
-
-[alias]
-"@aws-sdk/xml-builder" = ${JSON.stringify(join(root, "node_modules/@aws-sdk/xml-builder/dist-cjs/index.js"))}
-
-[[durable_objects.bindings]]
-name = "PAGED"
-class_name = "PagedSync"
-
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["PagedSync"]
-
-[vars]
-${vars}
-`,
-    );
+    config = writePagedWorkerConfig(scratch, "paged-workerd-test", testCredentials);
   });
   afterAll(async () => {
     admin?.destroy();
@@ -67,19 +41,7 @@ ${vars}
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  async function startWorkerd(): Promise<{ server: Started; base: string }> {
-    const port = await freePort();
-    const server = startProcess(
-      wrangler,
-      ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, "state")],
-      {
-        cwd: scratch,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      },
-    );
-    await waitForOutput(server, /Ready on http/);
-    return { server, base: `http://127.0.0.1:${port}` };
-  }
+  const startWorkerd = () => startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, "state") });
 
   it("survives a workerd restart between steps and uploads one valid c1z with the local sync's ids", async () => {
     const location = `s3://${bucket}/demo/paged.c1z?region=us-east-1&endpoint=${moto.endpoint}`;

@@ -8,7 +8,7 @@
  * no object and no open multipart upload; the R2 binding also works.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -20,15 +20,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
-import {
-  type IdSets,
-  idSetsOfC1z,
-  localDemoIdSets,
-  type Started,
-  startProcess,
-  waitForOutput,
-} from "./runtime-support.ts";
+import { type IdSets, idSetsOfC1z, localDemoIdSets, type Started, waitForOutput } from "./runtime-support.ts";
 import { buildWorker, workerLogLines, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { hasWrangler, startWranglerDev } from "./support/wrangler-dev.ts";
 import {
   type FaultProxy,
   freePort,
@@ -41,8 +35,6 @@ import {
 } from "./upload-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const wrangler = join(root, "node_modules/.bin/wrangler");
-const hasWrangler = existsSync(wrangler);
 if (!hasWrangler) console.warn("workerd cron test skipped: wrangler is not installed");
 
 const bucket = "cron-workerd";
@@ -101,15 +93,7 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers cron on workerd uploads to S3
       },
     });
     port = await freePort();
-    worker = startProcess(
-      wrangler,
-      ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, "state")],
-      {
-        cwd: scratch,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      },
-    );
-    await waitForOutput(worker, /Ready on http/);
+    ({ server: worker } = await startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, "state"), port }));
   });
 
   afterAll(async () => {

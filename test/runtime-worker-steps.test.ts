@@ -12,15 +12,16 @@
  * - two HTTP sync requests at once, and one after a restart: one 202, then 409s
  *   naming the running sync, which finishes after the restart and serves its c1z.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demo from "../plugins/demo/index.ts";
 import { goInterop, type Listing, runOk } from "./interop/tools.ts";
-import { idSetsOfC1z, localDemoIdSets, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
+import { idSetsOfC1z, localDemoIdSets, type Started, waitForOutput } from "./runtime-support.ts";
 import { buildWorker, workerLogLines, writeWorkerConfig } from "./runtime-worker-support.ts";
+import { hasWrangler, startWranglerDev } from "./support/wrangler-dev.ts";
 import {
   type FaultProxy,
   freePort,
@@ -33,8 +34,6 @@ import {
 } from "./upload-support.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const wrangler = join(root, "node_modules/.bin/wrangler");
-const hasWrangler = existsSync(wrangler);
 if (!hasWrangler) console.warn("workerd step test skipped: wrangler is not installed");
 const go = goInterop();
 if (!go.ok) console.warn(`workerd step test: baton-sdk reader check skipped: ${go.reason}`);
@@ -75,15 +74,7 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
   const base = () => `http://127.0.0.1:${port}`;
 
   async function startWorker(): Promise<void> {
-    worker = startProcess(
-      wrangler,
-      ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(scratch, "state")],
-      {
-        cwd: scratch,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      },
-    );
-    await waitForOutput(worker, /Ready on http/);
+    ({ server: worker } = await startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, "state"), port }));
   }
 
   /** SIGKILL to wrangler and workerd (one process group): nothing gets to finish or flush. */

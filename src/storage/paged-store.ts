@@ -201,9 +201,17 @@ export class DurableObjectPageStore implements PageStore {
 
   readPage(index: number): Uint8Array | undefined {
     if (index * this.pageSize >= this.stagedSize) return undefined;
-    const rows =
-      this.stagedCount > 0 ? this.sql.exec(`select data from ${this.t.staged} where no = ?`, index).toArray() : [];
-    const row = rows[0] ?? this.sql.exec(`select data from ${this.t.pages} where no = ?`, index).toArray()[0];
+    // One statement either way (a read is the hot path: every SQLite cache miss).
+    const row =
+      this.stagedCount > 0
+        ? this.sql
+            .exec(
+              `select data from ${this.t.staged} where no = ? union all select data from ${this.t.pages} where no = ? limit 1`,
+              index,
+              index,
+            )
+            .toArray()[0]
+        : this.sql.exec(`select data from ${this.t.pages} where no = ?`, index).toArray()[0];
     return row ? blobBytes(row.data) : undefined;
   }
 

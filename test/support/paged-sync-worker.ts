@@ -75,6 +75,15 @@ export class PagedSync {
       this.pages.sync();
       return Response.json({ pages: count, stepMs: Date.now() - started });
     }
+    if (url.pathname === "/readpages") {
+      // Storage alone: `n` page reads in a scattered order, no sql.js.
+      const pageCount = Math.ceil(this.pages.size() / this.pages.pageSize);
+      let bytes = 0;
+      for (let i = 0, n = number("n", 100_000); i < n && pageCount > 0; i++) {
+        bytes += this.pages.readPage((i * 7919) % pageCount)?.byteLength ?? 0;
+      }
+      return Response.json({ pageCount, bytes, stepMs: Date.now() - started });
+    }
     const paged = url.searchParams.get("store") !== "memory";
     // `pages=memory`: the paged FS over a Map in the isolate, to tell storage costs from the rest.
     const pages: PageStore = url.searchParams.get("pages") === "memory" ? new MemoryPageStore() : this.pages;
