@@ -10,9 +10,18 @@ export async function sqlJsEngine(): Promise<SqliteEngine> {
   const SQL = await loading;
   return {
     name: "sqljs",
-    open: (bytes) => new SqlJsDb(new SQL.Database(bytes)),
+    open: (bytes) => new SqlJsDb(new SQL.Database(bytes), IN_MEMORY_PRAGMAS),
   };
 }
+
+/**
+ * sql.js keeps its database in an Emscripten MEMFS file, which grows by copying, and so does
+ * the rollback journal beside it (re-created, grown and deleted at every commit). Nothing of
+ * an in-memory database outlives the process, so the journal may as well live in SQLite's
+ * own memory: writer-vs-go at 100k, sql.js: 9.1–9.6 → 8.4 s of CPU, peak RSS 498 → 438 MiB.
+ * A failed statement or transaction still rolls back from it.
+ */
+const IN_MEMORY_PRAGMAS = ["PRAGMA journal_mode = MEMORY"];
 
 export class SqlJsDb implements SqliteDatabase {
   readonly engine = "sqljs";
@@ -20,7 +29,17 @@ export class SqlJsDb implements SqliteDatabase {
   generation = 0;
   private readonly transactions = new TransactionRunner((sql) => this.exec(sql));
 
-  constructor(readonly db: SqlJsDatabase) {}
+  constructor(
+    readonly db: SqlJsDatabase,
+    /** Applied now and again after `serialize()`, whose re-open forgets them. */
+    private readonly pragmas: readonly string[] = [],
+  ) {
+    this.applyPragmas();
+  }
+
+  private applyPragmas(): void {
+    for (const pragma of this.pragmas) this.db.exec(pragma);
+  }
 
   exec(sql: string): void {
     this.db.exec(sql);
@@ -48,7 +67,9 @@ export class SqlJsDb implements SqliteDatabase {
 
   serialize(): Uint8Array {
     this.generation++;
-    return this.db.export();
+    const bytes = this.db.export();
+    this.applyPragmas();
+    return bytes;
   }
 
   close(): void {

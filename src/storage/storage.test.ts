@@ -76,6 +76,29 @@ describe.each(engines)("SQLite engine %s", (choice) => {
   });
 });
 
+it("sql.js keeps its rollback journal in memory, after a serialize too, and still rolls back from it", async () => {
+  const db = (await sqliteEngine("sqljs")).open();
+  const mode = () => db.prepare("pragma journal_mode").get()?.journal_mode;
+  expect(mode()).toBe("memory");
+  db.exec("create table t (a integer primary key, b text)");
+  db.transaction(() => {
+    for (let i = 0; i < 500; i++) db.prepare("insert into t (b) values (?)").run("x".repeat(200));
+  });
+  db.serialize();
+  expect(mode()).toBe("memory");
+  // Rewrites pages that existed before the transaction: only the journal can restore them.
+  expect(() =>
+    db.transaction(() => {
+      db.exec("update t set b = 'changed'");
+      db.exec("delete from t where a > 10");
+      throw new Error("boom");
+    }),
+  ).toThrow("boom");
+  expect(db.prepare("select count(*) as n, min(b) as b from t").get()).toEqual({ n: 500, b: "x".repeat(200) });
+  expect(db.prepare("pragma integrity_check").get()?.integrity_check).toBe("ok");
+  db.close();
+});
+
 it("refuses a forced native engine when none exists, and falls back to sql.js by default", async () => {
   if (native) {
     expect((await sqliteEngine()).name).toBe(native.name);
