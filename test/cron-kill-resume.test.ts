@@ -22,7 +22,7 @@ import { hasMoto, type Moto, motoAdmin, startFaultProxy, startMoto, testCredenti
 const root = resolve(import.meta.dirname, "..");
 const bucket = "cron-kill";
 
-describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
+describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL", () => {
   let moto: Moto;
   let admin: S3Client;
   const scratch = mkdtempSync(join(tmpdir(), "cron-kill-"));
@@ -50,7 +50,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
   const pagesAsked = (process: Started) =>
     [...process.output().matchAll(/"msg":"pager page","token":"([^"]*)"/g)].map((m) => m[1]!);
 
-  it("keeps the previous object; the next run resumes from the work file and uploads", async () => {
+  it("mid-sync: keeps the previous object; the next run resumes from the work file and uploads", async () => {
     const previous = new TextEncoder().encode("the previous good c1z");
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "pager.c1z", Body: previous }));
     const workDir = join(scratch, "work");
@@ -113,26 +113,8 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-sync", () => {
         .sort(),
     );
   });
-});
 
-describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-upload", () => {
-  let moto: Moto;
-  let admin: S3Client;
-  const scratch = mkdtempSync(join(tmpdir(), "cron-kill-upload-"));
-  const started: Started[] = [];
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    admin = await motoAdmin(moto, bucket);
-  });
-  afterAll(async () => {
-    for (const process of started) await process.stop();
-    admin?.destroy();
-    await moto?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  it("leaves the previous object and a note of the open upload; the next run aborts it and uploads", async () => {
+  it("mid-upload: leaves the previous object and a note of the open upload; the next run aborts it and uploads", async () => {
     const previous = new TextEncoder().encode("the previous good c1z");
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "up/pager.c1z", Body: previous }));
     // The part upload never gets an answer while `hang` is set: the process is killed inside it.
@@ -140,7 +122,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-upload", () => {
     const proxy = await startFaultProxy(moto.endpoint, (req, url) =>
       hang && req.method === "PUT" && url.searchParams.has("partNumber") ? "hang" : undefined,
     );
-    const workDir = join(scratch, "work");
+    const workDir = join(scratch, "upload-work");
     const note = join(workDir, "cron", "pager.work.db.upload.json");
     const env = {
       ...testCredentials,
@@ -149,14 +131,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL mid-upload", () => {
         { name: "pager", destination: `s3://${bucket}/up/pager.c1z?region=us-east-1&endpoint=${proxy.endpoint}` },
       ]),
     };
-    const run = () => {
-      const child = startProcess(globalThis.process.execPath, ["--import", "tsx", "test/support/cron-pager.ts"], {
-        cwd: root,
-        env: { PATH: globalThis.process.env.PATH, HOME: globalThis.process.env.HOME, ...env },
-      });
-      started.push(child);
-      return child;
-    };
+    const run = () => cron(env);
     try {
       const first = run();
       for (let i = 0; i < 600 && !proxy.log.some((l) => l.startsWith("PUT ") && l.includes("partNumber=")); i++) {
