@@ -7,6 +7,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../test/sync-helpers.ts";
 import { createC1z } from "../c1z/open.ts";
 import type { SqliteC1zStore } from "../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../c1z/store.ts";
@@ -181,18 +182,6 @@ function referenceExpand(store: C1zWriter, options: ExpandOptions = {}): ExpandR
 
 // ---- random organisations ----
 
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Principal ids that break naive code. Entitlement ids avoid Object.prototype names: see below. */
 const HOSTILE_IDS = ["10", "9", "__proto__", "constructor", "a:b", "nul\u0000", "grüße", "用户", "😀", "\uffff", ""];
 
@@ -205,7 +194,7 @@ function withUnknownFields(resource: Resource): Resource {
 
 /** The grants of one random organisation, the same for a seed every time. */
 function organisation(seed: number): { entitlements: Entitlement[]; grants: Grant[] } {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
   const users = Array.from({ length: 12 + Math.floor(rand() * 20) }, (_, i) => {
     const id = i < HOSTILE_IDS.length ? `${HOSTILE_IDS[i]}` : `u${i}`;
