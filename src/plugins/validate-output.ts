@@ -16,6 +16,7 @@ import {
 } from "../proto/gen/c1/connector/v2/annotation_trait_pb.ts";
 import { ResourceType_Trait } from "../proto/gen/c1/connector/v2/resource_pb.ts";
 import type { Page } from "./contract.ts";
+import { isAnyList, isMessage, isNonEmptyString, isPage, isPlain, isString } from "./validation-fast-path.ts";
 
 export type OutputKind = "resource" | "entitlement" | "grant" | "page";
 
@@ -88,8 +89,67 @@ const pageSchema = v.object(
   "must be an object { items, nextPageToken? }",
 );
 
-function check<T>(schema: v.GenericSchema, value: unknown, plugin: string, resourceType: string, prefix: string): T {
-  const result = v.safeParse(schema, value);
+// The same shapes as plain predicates (validation-fast-path.ts): true only where the schema above accepts.
+const annotationsOk = (value: unknown) => isAnyList(value, isNonEmptyString);
+const resourceIdOk = (value: unknown) =>
+  isPlain(value) && isNonEmptyString(value.resourceType) && isNonEmptyString(value.resource);
+const resourceOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Resource") &&
+  resourceIdOk(value.id) &&
+  isString(value.displayName) &&
+  annotationsOk(value.annotations) &&
+  (value.parentResourceId === undefined || resourceIdOk(value.parentResourceId));
+const entitlementOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Entitlement") &&
+  isNonEmptyString(value.id) &&
+  isPlain(value.resource) &&
+  resourceIdOk(value.resource.id) &&
+  isString(value.slug) &&
+  annotationsOk(value.annotations);
+const staticEntitlementOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Entitlement") && isNonEmptyString(value.slug) && annotationsOk(value.annotations);
+const grantOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Grant") &&
+  isNonEmptyString(value.id) &&
+  isPlain(value.entitlement) &&
+  isNonEmptyString(value.entitlement.id) &&
+  isPlain(value.entitlement.resource) &&
+  resourceIdOk(value.entitlement.resource.id) &&
+  isPlain(value.principal) &&
+  resourceIdOk(value.principal.id) &&
+  annotationsOk(value.annotations);
+const pageOk = (value: unknown) =>
+  isPage(
+    value,
+    () => true,
+    (token) => token.length <= 1024 * 1024,
+    annotationsOk,
+  );
+
+interface Shape {
+  schema: v.GenericSchema;
+  /** The fast path: true only where `schema` accepts. */
+  accepts: (value: unknown) => boolean;
+}
+
+const resourceShape: Shape = { schema: resourceSchema, accepts: resourceOk };
+const entitlementShape: Shape = { schema: entitlementSchema, accepts: entitlementOk };
+const staticEntitlementShape: Shape = { schema: staticEntitlementSchema, accepts: staticEntitlementOk };
+const grantShape: Shape = { schema: grantSchema, accepts: grantOk };
+const pageShape: Shape = { schema: pageSchema, accepts: pageOk };
+
+/** For tests: each shape's schema next to its fast path. */
+export const OUTPUT_SHAPES = {
+  resource: resourceShape,
+  entitlement: entitlementShape,
+  staticEntitlement: staticEntitlementShape,
+  grant: grantShape,
+  page: pageShape,
+} as const;
+
+function check<T>(shape: Shape, value: unknown, plugin: string, resourceType: string, prefix: string): T {
+  if (shape.accepts(value)) return value as T;
+  const result = v.safeParse(shape.schema, value);
   if (!result.success) {
     const issue = result.issues[0];
     const path = v.getDotPath(issue);
@@ -107,12 +167,12 @@ const TRAIT_SCHEMAS = new Map<ResourceType_Trait, DescMessage>([
 ]);
 
 export function validatePage<T>(plugin: string, resourceType: string, page: unknown, what: string): Page<T> {
-  return check<Page<T>>(pageSchema, page, plugin, resourceType, what);
+  return check<Page<T>>(pageShape, page, plugin, resourceType, what);
 }
 
 /** A listed resource: well formed, of the listed type, carrying each trait its type declares (as Go's `validateResourceTraits`). */
 export function validateResource(plugin: string, type: ResourceType, value: unknown, at = "resource"): Resource {
-  const resource = check<Resource>(resourceSchema, value, plugin, type.id, at);
+  const resource = check<Resource>(resourceShape, value, plugin, type.id, at);
   if (resource.id!.resourceType !== type.id) {
     throw new PluginOutputError(
       plugin,
@@ -144,7 +204,7 @@ export function validateEntitlement(
   value: unknown,
   at = "entitlement",
 ): Entitlement {
-  return check<Entitlement>(entitlementSchema, value, plugin, resourceType, at);
+  return check<Entitlement>(entitlementShape, value, plugin, resourceType, at);
 }
 
 /** A static entitlement template: a slug, no resource (the engine stamps one per resource). */
@@ -154,11 +214,11 @@ export function validateStaticEntitlement(
   value: unknown,
   at = "staticEntitlement",
 ): Entitlement {
-  return check<Entitlement>(staticEntitlementSchema, value, plugin, resourceType, at);
+  return check<Entitlement>(staticEntitlementShape, value, plugin, resourceType, at);
 }
 
 export function validateGrant(plugin: string, resourceType: string, value: unknown, at = "grant"): Grant {
-  return check<Grant>(grantSchema, value, plugin, resourceType, at);
+  return check<Grant>(grantShape, value, plugin, resourceType, at);
 }
 
 /** Validates a whole page of one kind; item paths read `items[i].field`. */

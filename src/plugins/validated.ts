@@ -9,6 +9,7 @@
 import * as v from "valibot";
 import type { AnyPlugin, ResourceTypeDefinition } from "./contract.ts";
 import { PluginOutputError } from "./validate-output.ts";
+import { isAnyList, isMessage, isPage, isString } from "./validation-fast-path.ts";
 
 const message = (typeName: string, builder: string) =>
   v.custom<unknown>(
@@ -67,12 +68,60 @@ function pageShape(item: v.GenericSchema) {
     "must be an object { items, nextPageToken? }",
   );
 }
-const resourcePage = pageShape(resourceShape);
-const entitlementPage = pageShape(entitlementShape);
-const grantPage = pageShape(grantShape);
 
-function check<T>(schema: v.GenericSchema, value: T, plugin: string, resourceType: string, what: string): T {
-  const result = v.safeParse(schema, value);
+// The same shapes as plain predicates (validation-fast-path.ts): true only where the schema above accepts.
+const anyListOk = (value: unknown) => isAnyList(value, isString);
+const optionalResourceIdOk = (value: unknown) =>
+  value === undefined ||
+  (isMessage(value, "c1.connector.v2.ResourceId") && isString(value.resourceType) && isString(value.resource));
+const optionalResourceWithIdOk = (value: unknown) =>
+  value === undefined || (isMessage(value, "c1.connector.v2.Resource") && optionalResourceIdOk(value.id));
+const resourceOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Resource") &&
+  optionalResourceIdOk(value.id) &&
+  optionalResourceIdOk(value.parentResourceId) &&
+  isString(value.displayName) &&
+  anyListOk(value.annotations);
+const entitlementOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Entitlement") &&
+  isString(value.id) &&
+  isString(value.slug) &&
+  optionalResourceWithIdOk(value.resource) &&
+  anyListOk(value.annotations);
+const grantEntitlementOk = (value: unknown) =>
+  value === undefined ||
+  (isMessage(value, "c1.connector.v2.Entitlement") && isString(value.id) && optionalResourceWithIdOk(value.resource));
+const grantOk = (value: unknown) =>
+  isMessage(value, "c1.connector.v2.Grant") &&
+  isString(value.id) &&
+  grantEntitlementOk(value.entitlement) &&
+  optionalResourceWithIdOk(value.principal) &&
+  anyListOk(value.annotations);
+const pageOk = (item: (value: unknown) => boolean) => (value: unknown) =>
+  isPage(
+    value,
+    (entry) => entry === null || entry === undefined || item(entry),
+    () => true,
+    anyListOk,
+  );
+
+interface Shape {
+  schema: v.GenericSchema;
+  /** The fast path: true only where `schema` accepts. */
+  accepts: (value: unknown) => boolean;
+}
+
+const resourceGet: Shape = { schema: resourceShape, accepts: resourceOk };
+const resourcePage: Shape = { schema: pageShape(resourceShape), accepts: pageOk(resourceOk) };
+const entitlementPage: Shape = { schema: pageShape(entitlementShape), accepts: pageOk(entitlementOk) };
+const grantPage: Shape = { schema: pageShape(grantShape), accepts: pageOk(grantOk) };
+
+/** For tests: each shape's schema next to its fast path. */
+export const OUTPUT_SHAPES = { resourceGet, resourcePage, entitlementPage, grantPage } as const;
+
+function check<T>(shape: Shape, value: T, plugin: string, resourceType: string, what: string): T {
+  if (shape.accepts(value)) return value;
+  const result = v.safeParse(shape.schema, value);
   if (!result.success) {
     let issue = result.issues[0];
     // Inside `null | undefined | message`, skip the null/undefined alternatives; report the message's first problem.
@@ -108,7 +157,7 @@ function wrapType(plugin: string, definition: ResourceTypeDefinition<unknown>): 
     const get = definition.get.bind(definition);
     wrapped.get = async (id, parent, ctx) => {
       const found = await get(id, parent, ctx);
-      return found === undefined ? undefined : check(resourceShape, found, plugin, rt, "get()");
+      return found === undefined ? undefined : check(resourceGet, found, plugin, rt, "get()");
     };
   }
   return wrapped;
