@@ -42,6 +42,7 @@ const EIO = 29;
 /** Byte-level reads and writes over a page store, with a small LRU of clean pages. */
 export class PagedFile {
   private readonly cache = new Map<number, Uint8Array>();
+  private composed: Uint8Array | undefined;
 
   constructor(
     readonly store: PageStore,
@@ -92,20 +93,24 @@ export class PagedFile {
   write(source: Uint8Array, position: number): void {
     const pageSize = this.store.pageSize;
     const size = this.store.size();
+    // A store that copies gets one reused array (and the page leaves the LRU: SQLite caches it).
+    const reuse = this.store.copiesPages === true;
     let done = 0;
     while (done < source.length) {
       const at = position + done;
       const index = Math.floor(at / pageSize);
       const inPage = at - index * pageSize;
       const n = Math.min(pageSize - inPage, source.length - done);
-      const page = new Uint8Array(pageSize);
-      if (n < pageSize && index * pageSize < size) {
-        const old = this.page(index);
+      const page = reuse ? (this.composed ??= new Uint8Array(pageSize)) : new Uint8Array(pageSize);
+      if (n < pageSize) {
+        const old = index * pageSize < size ? this.page(index) : undefined;
         if (old) page.set(old);
+        else page.fill(0);
       }
       page.set(source.subarray(done, done + n), inPage);
       this.store.writePage(index, page);
-      this.remember(index, page);
+      if (reuse) this.cache.delete(index);
+      else this.remember(index, page);
       done += n;
     }
     if (position + source.length > size) this.store.setSize(position + source.length);

@@ -62,11 +62,14 @@ export class PagedSync {
       return Response.json({ ok: true });
     }
     if (url.pathname === "/pages") {
-      // Storage alone: `mb` MiB of pages written and committed in batches, no sql.js.
+      // Storage alone: `mb` MiB of pages written and committed every `every` pages, no sql.js;
+      // `reuse=1` writes one array over and over (no garbage per page).
       const count = (number("mb", 64) * 1024 * 1024) / this.pages.pageSize;
+      const every = number("every", 1000);
+      const reused = number("reuse", 0) ? new Uint8Array(this.pages.pageSize) : undefined;
       for (let i = 0; i < count; i++) {
-        this.pages.writePage(i, new Uint8Array(this.pages.pageSize).fill(i & 0xff));
-        if (i % 1000 === 999) {
+        this.pages.writePage(i, reused?.fill(i & 0xff) ?? new Uint8Array(this.pages.pageSize).fill(i & 0xff));
+        if (i % every === every - 1) {
           this.pages.setSize((i + 1) * this.pages.pageSize);
           this.pages.sync();
         }
@@ -99,6 +102,7 @@ export class PagedSync {
       sync: () => pages.sync(),
       rollback: () => pages.rollback(),
       scratch: pages.scratch?.bind(pages),
+      copiesPages: pages.copiesPages,
     };
     const phases: StepReport["phases"] = [];
     let database: PagedDatabase | undefined;
