@@ -77,7 +77,7 @@ export interface ExpandOptions {
    */
   legacyGrantSources?: boolean;
   onProgress?: (done: number, total: number, created: number) => void;
-  /** Most final grants kept in memory for later destinations (default 50,000; tests lower it). */
+  /** Most final grants kept in memory for later destinations (default 1,000,000; tests lower it). */
   cachedGrantsLimit?: number;
 }
 
