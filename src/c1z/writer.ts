@@ -13,7 +13,7 @@ import {
   type ResourceType,
   ResourceTypeSchema,
 } from "../model/types.ts";
-import { toGoBinary, withSharedEncoding } from "../proto/encode.ts";
+import { toGoBinary } from "../proto/encode.ts";
 import type { SqlValue } from "../storage/index.ts";
 import { splitGrantExpansion } from "./expansion.ts";
 import type { StatementCache } from "./statements.ts";
@@ -73,8 +73,7 @@ export class C1zRowWriter {
   /**
    * Writes one row per item in one transaction (a savepoint inside a sync's batch, so an item
    * that fails leaves nothing of the call behind), ROWS_PER_INSERT at a time. Rows are made
-   * just before their statement runs, so a page's encoded rows are never all alive at once,
-   * and sub-messages shared by the page's items are encoded once (withSharedEncoding).
+   * just before their statement runs, so a page's encoded rows are never all alive at once.
    */
   private insertEach<T>(table: Table, items: readonly T[], toRow: (item: T) => SqlValue[]): void {
     if (items.length === 0) return;
@@ -89,19 +88,17 @@ export class C1zRowWriter {
       }
       return into;
     };
-    withSharedEncoding(() =>
-      this.statements.db.transaction(() => {
-        let i = 0;
-        for (; i + ROWS_PER_INSERT <= items.length; i += ROWS_PER_INSERT) {
-          full.run(...fill(i, ROWS_PER_INSERT, params));
-        }
-        if (i < items.length) {
-          // Rows of one statement are applied in order, so a duplicate id later in the batch still wins.
-          const rest = items.length - i;
-          this.statements.get(this.insertSql(table, rest)).run(...fill(i, rest, new Array(rest * width)));
-        }
-      }),
-    );
+    this.statements.db.transaction(() => {
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= items.length; i += ROWS_PER_INSERT) {
+        full.run(...fill(i, ROWS_PER_INSERT, params));
+      }
+      if (i < items.length) {
+        // Rows of one statement are applied in order, so a duplicate id later in the batch still wins.
+        const rest = items.length - i;
+        this.statements.get(this.insertSql(table, rest)).run(...fill(i, rest, new Array(rest * width)));
+      }
+    });
   }
 
   putResourceTypes(resourceTypes: readonly ResourceType[]): void {
