@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { Agent, fetch } from "undici";
 import { openC1z } from "../src/c1z/open.ts";
 import { workerdPeakRss } from "../test/runtime-worker-support.ts";
 import { startWranglerDev, writePagedWorkerConfig } from "../test/support/wrangler-dev.ts";
@@ -30,6 +31,7 @@ const cacheKiB = env("BENCH_CACHE_KIB", 4096);
 const modes = (process.env.BENCH_MODES ?? "paged").split(",");
 const bucket = "bench-workers";
 
+const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 const moto = await startMoto();
 const admin = await motoAdmin(moto, bucket);
 const scratch = mkdtempSync(join(tmpdir(), "bench-workers-"));
@@ -62,7 +64,11 @@ try {
       let step: { status: string; bytes?: number; grants?: number; sqliteBytes?: number; compression?: string };
       do {
         invocations++;
-        const response = await fetch(`${base}/sync?${query}`, { signal: AbortSignal.timeout(20 * 60_000) });
+        // A step with grant expansion at 1M grants answers after more than undici's default 300 s.
+        const response = await fetch(`${base}/sync?${query}`, {
+          signal: AbortSignal.timeout(60 * 60_000),
+          dispatcher: patient,
+        });
         const text = await response.text();
         if (!response.ok) throw new Error(`step ${invocations} failed: ${response.status} ${text.slice(0, 2000)}`);
         step = JSON.parse(text) as typeof step;
