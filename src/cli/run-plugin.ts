@@ -10,6 +10,7 @@ import { locationDestination } from "../jobs/destinations.ts";
 import { runConnectorSync } from "../jobs/pipeline.ts";
 import { c1zBytesSource } from "../jobs/stores.ts";
 import type { SyncEntry, SyncScope } from "../jobs/types.ts";
+import { abortLeftoverUpload, uploadNotes } from "../jobs/upload-notes.ts";
 import { canUseWorkFile, localWorkFile, workDirFrom, workFileSync } from "../jobs/work-file.ts";
 import {
   createLogger,
@@ -248,10 +249,7 @@ async function syncToFile(
     ? undefined
     : local.kind === "file"
       ? localWorkFile(local.path)
-      : {
-          ...workFileSync(await remoteWorkPath(local, io.env), () => loadC1zSource(file, { env: io.env })),
-          destination: locationDestination(file, { env: io.env }),
-        };
+      : await remoteWorkFile(file, local, io.env, log);
   try {
     const outcome = await runConnectorSync(entry, {
       // Only a finished sync is written; the previous file stays as it was on any failure.
@@ -433,6 +431,22 @@ async function runOneShot(
     return EXIT_OK;
   }
   return undefined;
+}
+
+/**
+ * The work file of a remote `--file`, whose c1z is streamed up as a multipart upload. The upload is
+ * noted beside the work file before its first part, and one a killed run left open is aborted first.
+ */
+async function remoteWorkFile(
+  file: string,
+  location: Destination,
+  env: Record<string, string | undefined>,
+  log: Logger,
+) {
+  const work = workFileSync(await remoteWorkPath(location, env), () => loadC1zSource(file, { env }));
+  const uploads = uploadNotes(`${work.workPath}.upload.json`);
+  await abortLeftoverUpload(uploads, location, { env }, (message) => log.warn(message), "sync");
+  return { ...work, destination: locationDestination(file, { env, ...uploads.hooks }) };
 }
 
 /** `<work dir>/cli/<hash of the location>.work.db`: one per remote c1z, so a killed run resumes. */

@@ -7,27 +7,36 @@
  * bytes in a `CheckpointSink`.
  */
 import type { C1zWriter } from "../c1z/store.ts";
+import type { StreamSaveOptions } from "../upload/stream.ts";
 import type { CheckpointStore } from "./types.ts";
 
 /** Where the unfinished c1z of one sync (named by `Key`) is kept, as bytes. */
 export interface CheckpointSink<Key> {
   load(key: Key): Promise<Uint8Array | undefined>;
   save(key: Key, c1z: Uint8Array): Promise<void>;
-  /** Saves the store's c1z as a stream (a file-backed store, bounded memory); used instead of `save` where given. */
-  saveStore?(key: Key, store: C1zWriter): Promise<{ bytes: number }>;
+  /**
+   * Saves the store's c1z as a stream (a file-backed store, bounded memory); used instead of `save` where given.
+   * `hooks` see the multipart upload it may start (to note it, so a killed run's upload can be aborted).
+   */
+  saveStore?(key: Key, store: C1zWriter, hooks?: UploadHooks): Promise<{ bytes: number }>;
   clear(key: Key): Promise<void>;
+  /** The location (credentials included) the key's c1z is kept at, where it is one: to abort an upload left open there. */
+  locate?(key: Key): string;
 }
+
+export type UploadHooks = Pick<StreamSaveOptions, "onMultipartCreated" | "onMultipartEnded">;
 
 /** The checkpoint store of one sync in a keyed sink: the whole c1z, serialised at each save. */
 export function checkpointsIn<Key>(
   sink: CheckpointSink<Key>,
   key: Key,
   onSaved?: (bytes: number) => void | Promise<void>,
+  hooks?: UploadHooks,
 ): CheckpointStore {
   return {
     async save(store: C1zWriter) {
       if (sink.saveStore) {
-        const { bytes } = await sink.saveStore(key, store);
+        const { bytes } = await sink.saveStore(key, store, hooks);
         await onSaved?.(bytes);
         return;
       }

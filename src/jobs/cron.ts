@@ -27,7 +27,7 @@ import { locationDestination } from "./destinations.ts";
 import { runConnectorSync } from "./pipeline.ts";
 import { c1zBytesSource } from "./stores.ts";
 import type { CheckpointStore } from "./types.ts";
-import { uploadNotes } from "./upload-notes.ts";
+import { abortLeftoverUpload, uploadNotes } from "./upload-notes.ts";
 import { canUseWorkFile, workDirFrom, workFileSync } from "./work-file.ts";
 
 /** Where an unfinished sync is kept between invocations, one per connector. */
@@ -155,19 +155,22 @@ async function runJob(
   const env = stringEnv(options.env);
   const sink = options.checkpoints;
   const load = async () => sink?.load(job);
-  const kept = sink && checkpointsIn(sink, job);
   const work = (await canUseWorkFile())
     ? workFileSync(join(options.workDir ?? (await workDirFrom(options.env)), "cron", `${job.name}.work.db`), load)
     : undefined;
-  // An upload a killed run left open is aborted before this run uploads again.
+  // Uploads in flight are noted beside the work file (the c1z's and the checkpoint's, which may go to another
+  // bucket); one a killed run left open is aborted before this run uploads again.
   const uploads = work && uploadNotes(`${work.workPath}.upload.json`);
+  const checkpointAt = sink?.locate?.(job);
+  const checkpointUploads =
+    work && checkpointAt !== undefined ? uploadNotes(`${work.workPath}.checkpoint.upload.json`) : undefined;
+  const kept = sink && checkpointsIn(sink, job, undefined, checkpointUploads?.hooks);
   const transfer = { env, bindings: options.env };
-  // Failing to abort it must not stop this sync: the note stays for a later run to try again.
-  const aborted = await uploads?.abortLeftover(parseDestination(job.destination), transfer).catch((error: unknown) => {
-    options.log.warn(`cron: could not abort the multipart upload a killed run left open: ${messageOf(error)}`);
-    return undefined;
-  });
-  if (aborted) options.log.warn(`cron: aborted multipart upload ${aborted} that a killed run left open`);
+  const warn = (message: string) => options.log.warn(message);
+  if (uploads) await abortLeftoverUpload(uploads, parseDestination(job.destination), transfer, warn, "cron");
+  if (checkpointUploads && checkpointAt !== undefined) {
+    await abortLeftoverUpload(checkpointUploads, parseDestination(checkpointAt), transfer, warn, "cron checkpoint");
+  }
   try {
     const outcome = await runConnectorSync(
       { name: job.name, plugin, config },
@@ -176,7 +179,7 @@ async function runJob(
         destination: locationDestination(
           (result) =>
             expandKeyTemplate(job.destination, { connector: job.name, syncId: result.syncId, date: new Date(now()) }),
-          { ...transfer, onMultipartCreated: uploads?.note },
+          { ...transfer, ...uploads?.hooks },
         ),
         checkpoints: work ? bothCheckpoints(work.checkpoints, kept) : kept,
         log: options.log,
@@ -185,7 +188,6 @@ async function runJob(
         checkpointIntervalMs: 0,
       },
     );
-    if (outcome.status === "finished") await uploads?.clear();
     if (outcome.status === "checkpointed") {
       return {
         connector: job.name,

@@ -27,7 +27,8 @@ export function locationCheckpoints(template: string, options: TransferOptions):
     save: async (job, bytes) => {
       await saveC1z(at(job), bytes, options);
     },
-    saveStore: (job, store) => saveStoreC1z(at(job), store, options),
+    saveStore: (job, store, hooks) => saveStoreC1z(at(job), store, { ...options, ...hooks }),
     clear: (job) => removeC1z(at(job), options),
+    locate: at,
   };
 }

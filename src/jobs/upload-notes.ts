@@ -8,7 +8,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { writeFileAtomic } from "../c1z/file.ts";
 import { type Destination, parseDestination, type TransferOptions } from "../upload/index.ts";
-import { abortMultipartUpload, type OpenUpload } from "../upload/stream.ts";
+import { abortMultipartUpload, type OpenUpload, type StreamSaveOptions } from "../upload/stream.ts";
 
 export interface UploadNotes {
   /** For `onMultipartCreated`: notes the upload before its first part. */
@@ -17,13 +17,17 @@ export interface UploadNotes {
   abortLeftover(credentialsFrom: Destination, options: TransferOptions): Promise<string | undefined>;
   /** The upload completed: nothing to abort. */
   clear(): Promise<void>;
+  /** The save options that note each upload before its first part and drop the note once it is completed or aborted. */
+  readonly hooks: Pick<StreamSaveOptions, "onMultipartCreated" | "onMultipartEnded">;
 }
 
 export function uploadNotes(path: string): UploadNotes {
+  const note = async (upload: OpenUpload) => {
+    await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(upload)));
+  };
+  const clear = () => rm(path, { force: true });
   return {
-    async note(upload) {
-      await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(upload)));
-    },
+    note,
     async abortLeftover(credentialsFrom, options) {
       const text = await readFile(path, "utf8").catch(() => undefined);
       if (text === undefined) return undefined;
@@ -35,6 +39,28 @@ export function uploadNotes(path: string): UploadNotes {
       await rm(path, { force: true });
       return left.uploadId;
     },
-    clear: () => rm(path, { force: true }),
+    clear,
+    hooks: { onMultipartCreated: note, onMultipartEnded: clear },
   };
+}
+
+/**
+ * Aborts the upload a killed run left noted before this run uploads again. A failed abort
+ * only warns and keeps the note for a later run: the sync itself must not stop for it.
+ */
+export async function abortLeftoverUpload(
+  notes: UploadNotes,
+  credentialsFrom: Destination,
+  options: TransferOptions,
+  warn: (message: string) => void,
+  what: string,
+): Promise<void> {
+  try {
+    const aborted = await notes.abortLeftover(credentialsFrom, options);
+    if (aborted) warn(`${what}: aborted multipart upload ${aborted} that a killed run left open`);
+  } catch (error) {
+    warn(
+      `${what}: could not abort the multipart upload a killed run left open: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

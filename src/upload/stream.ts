@@ -36,6 +36,8 @@ export interface StreamSaveOptions extends TransferOptions {
    * (a Durable Object does) so the next try can `abortMultipartUpload` it if this one dies.
    */
   onMultipartCreated?: (upload: OpenUpload) => void | Promise<void>;
+  /** Called once that upload is completed or aborted: nothing is left open, so its note may go. */
+  onMultipartEnded?: (upload: OpenUpload) => void | Promise<void>;
 }
 
 /** One open multipart upload, S3 or R2. */
@@ -185,7 +187,12 @@ class PartWriter {
   }
 }
 
-async function abortAfter(target: PartTarget, name: string, error: unknown): Promise<never> {
+async function abortAfter(
+  target: PartTarget,
+  name: string,
+  error: unknown,
+  onAborted: () => void | Promise<void>,
+): Promise<never> {
   try {
     await target.abort();
   } catch (abortError) {
@@ -195,6 +202,10 @@ async function abortAfter(target: PartTarget, name: string, error: unknown): Pro
       { cause: error },
     );
   }
+  // The upload's own failure is what the caller must see, not a failure to drop its note.
+  await Promise.resolve()
+    .then(onAborted)
+    .catch(() => undefined);
   if (error instanceof DestinationError) throw error;
   throw new S3TransferError(`upload of ${name} failed and was aborted: ${messageOf(error)}`, "upload-failed", {
     cause: error,
@@ -208,15 +219,19 @@ async function streamToTarget(
   produce: (write: ChunkWriter) => Promise<void>,
   options: StreamSaveOptions,
 ): Promise<SaveResult> {
+  const upload = { destination: name, uploadId: target.uploadId };
+  let saved: SaveResult;
   try {
-    await options.onMultipartCreated?.({ destination: name, uploadId: target.uploadId });
+    await options.onMultipartCreated?.(upload);
     const writer = new PartWriter(target, partSize);
     await produce(writer.write);
     const { parts, sha256: hex } = await writer.finish();
-    return { destination: name, bytes: writer.bytes, sha256: hex, parts };
+    saved = { destination: name, bytes: writer.bytes, sha256: hex, parts };
   } catch (error) {
-    return abortAfter(target, name, error);
+    return abortAfter(target, name, error, () => options.onMultipartEnded?.(upload));
   }
+  await options.onMultipartEnded?.(upload);
+  return saved;
 }
 
 /** Streams to `<path>.tmp-<random>`, then renames over `path`: a failure leaves `path` as it was. */

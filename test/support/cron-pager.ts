@@ -2,10 +2,12 @@
  * A cron run (src/jobs/cron.ts) as its own process, for kill tests: the `pager` plugin
  * serves three pages of users and hangs inside the second while `BATON_GATE_FILE`
  * exists. Each page asked for, and the run's outcomes, are printed as JSON lines.
- * Settings come from the environment (`BATON_CONNECTORS`, `BATON_WORK_DIR`, AWS_*).
+ * Settings come from the environment (`BATON_CONNECTORS`, `BATON_WORK_DIR`, AWS_*, and
+ * `BATON_CHECKPOINT_LOCATION` as the Node cron entry point reads it).
  */
 import { existsSync } from "node:fs";
 import { runScheduledSyncs } from "../../src/jobs/cron.ts";
+import { locationCheckpoints } from "../../src/jobs/location-checkpoints.ts";
 import { definePlugin, entitlement, grant, group, resourceId, resourceType, user, v } from "../../src/plugins/sdk.ts";
 
 export const PAGES: Record<string, { users: string[]; next: string }> = {
@@ -52,6 +54,8 @@ export const pager = definePlugin({
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-  const outcomes = await runScheduledSyncs({ env: process.env, plugin: async () => pager, log: quiet });
+  const template = process.env.BATON_CHECKPOINT_LOCATION;
+  const checkpoints = template ? locationCheckpoints(template, { env: process.env }) : undefined;
+  const outcomes = await runScheduledSyncs({ env: process.env, plugin: async () => pager, log: quiet, checkpoints });
   say({ msg: "outcomes", outcomes });
 }
