@@ -16,7 +16,15 @@ import {
 } from "../proto/gen/c1/connector/v2/annotation_trait_pb.ts";
 import { ResourceType_Trait } from "../proto/gen/c1/connector/v2/resource_pb.ts";
 import type { Page } from "./contract.ts";
-import { isAnyList, isMessage, isNonEmptyString, isPage, isPlain, isString } from "./validation-fast-path.ts";
+import {
+  isAnyList,
+  isMessage,
+  isNonEmptyString,
+  isPage,
+  isPlain,
+  isString,
+  type OutputShape,
+} from "./validation-fast-path.ts";
 
 export type OutputKind = "resource" | "entitlement" | "grant" | "page";
 
@@ -126,17 +134,11 @@ const pageOk = (value: unknown) =>
     annotationsOk,
   );
 
-interface Shape {
-  schema: v.GenericSchema;
-  /** The fast path: true only where `schema` accepts. */
-  accepts: (value: unknown) => boolean;
-}
-
-const resourceShape: Shape = { schema: resourceSchema, accepts: resourceOk };
-const entitlementShape: Shape = { schema: entitlementSchema, accepts: entitlementOk };
-const staticEntitlementShape: Shape = { schema: staticEntitlementSchema, accepts: staticEntitlementOk };
-const grantShape: Shape = { schema: grantSchema, accepts: grantOk };
-const pageShape: Shape = { schema: pageSchema, accepts: pageOk };
+const resourceShape: OutputShape = { schema: resourceSchema, accepts: resourceOk };
+const entitlementShape: OutputShape = { schema: entitlementSchema, accepts: entitlementOk };
+const staticEntitlementShape: OutputShape = { schema: staticEntitlementSchema, accepts: staticEntitlementOk };
+const grantShape: OutputShape = { schema: grantSchema, accepts: grantOk };
+const pageShape: OutputShape = { schema: pageSchema, accepts: pageOk };
 
 /** For tests: each shape's schema next to its fast path. */
 export const OUTPUT_SHAPES = {
@@ -147,7 +149,7 @@ export const OUTPUT_SHAPES = {
   page: pageShape,
 } as const;
 
-function check<T>(shape: Shape, value: unknown, plugin: string, resourceType: string, prefix: string): T {
+function check<T>(shape: OutputShape, value: unknown, plugin: string, resourceType: string, prefix: string): T {
   if (shape.accepts(value)) return value as T;
   const result = v.safeParse(shape.schema, value);
   if (!result.success) {

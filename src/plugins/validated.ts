@@ -9,7 +9,7 @@
 import * as v from "valibot";
 import type { AnyPlugin, ResourceTypeDefinition } from "./contract.ts";
 import { PluginOutputError } from "./validate-output.ts";
-import { isAnyList, isMessage, isPage, isString } from "./validation-fast-path.ts";
+import { isAnyList, isMessage, isPage, isString, type OutputShape } from "./validation-fast-path.ts";
 
 const message = (typeName: string, builder: string) =>
   v.custom<unknown>(
@@ -105,21 +105,15 @@ const pageOk = (item: (value: unknown) => boolean) => (value: unknown) =>
     anyListOk,
   );
 
-interface Shape {
-  schema: v.GenericSchema;
-  /** The fast path: true only where `schema` accepts. */
-  accepts: (value: unknown) => boolean;
-}
-
-const resourceGet: Shape = { schema: resourceShape, accepts: resourceOk };
-const resourcePage: Shape = { schema: pageShape(resourceShape), accepts: pageOk(resourceOk) };
-const entitlementPage: Shape = { schema: pageShape(entitlementShape), accepts: pageOk(entitlementOk) };
-const grantPage: Shape = { schema: pageShape(grantShape), accepts: pageOk(grantOk) };
+const resourceGet: OutputShape = { schema: resourceShape, accepts: resourceOk };
+const resourcePage: OutputShape = { schema: pageShape(resourceShape), accepts: pageOk(resourceOk) };
+const entitlementPage: OutputShape = { schema: pageShape(entitlementShape), accepts: pageOk(entitlementOk) };
+const grantPage: OutputShape = { schema: pageShape(grantShape), accepts: pageOk(grantOk) };
 
 /** For tests: each shape's schema next to its fast path. */
 export const OUTPUT_SHAPES = { resourceGet, resourcePage, entitlementPage, grantPage } as const;
 
-function check<T>(shape: Shape, value: T, plugin: string, resourceType: string, what: string): T {
+function check<T>(shape: OutputShape, value: T, plugin: string, resourceType: string, what: string): T {
   if (shape.accepts(value)) return value;
   const result = v.safeParse(shape.schema, value);
   if (!result.success) {

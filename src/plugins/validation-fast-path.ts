@@ -11,7 +11,16 @@
  * outputs of its parts, which succeeds for objects only when both have
  * `constructor === Object`, hence `isPlain` on every object a schema nests in one.
  */
+import type { GenericSchema } from "valibot";
+
 export type Fields = Record<string, unknown>;
+
+/** A valibot schema next to its fast path. */
+export interface OutputShape {
+  schema: GenericSchema;
+  /** True only where `schema` accepts the value. */
+  accepts: (value: unknown) => boolean;
+}
 
 export const isPlain = (value: unknown): value is Fields =>
   typeof value === "object" && value !== null && (value as Fields).constructor === Object;
