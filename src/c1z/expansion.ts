@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { anyIs } from "../model/annotations.ts";
 import { type Grant, type GrantExpandable, GrantExpandableSchema, GrantSchema } from "../model/types.ts";
 import { toGoBinary } from "../proto/encode.ts";
+import type { EncodedGrantRow } from "./store.ts";
 
 export interface SplitGrant {
   /** The grant without GrantExpandable annotations, encoded like Go (`data`). */
@@ -30,4 +31,26 @@ export function splitGrantExpansion(grant: Grant): SplitGrant {
 export function decodeExpansion(bytes: Uint8Array | null | undefined): GrantExpandable | undefined {
   if (!bytes || bytes.length === 0) return undefined;
   return fromBinary(GrantExpandableSchema, bytes);
+}
+
+/** A grant as its v1_grants row, checked: Go's baton CLI dereferences these ids without nil checks. */
+export function encodedGrantRow(grant: Grant): EncodedGrantRow {
+  if (!grant.id) throw new Error("grant without an id");
+  const resource = grant.entitlement?.resource?.id;
+  const principal = grant.principal?.id;
+  if (!grant.entitlement?.id || !resource) {
+    throw new Error(`grant ${grant.id} does not embed its entitlement (id and resource id)`);
+  }
+  if (!principal) throw new Error(`grant ${grant.id} does not embed its principal id`);
+  const split = splitGrantExpansion(grant);
+  return {
+    resourceTypeId: resource.resourceType,
+    resourceId: resource.resource,
+    entitlementId: grant.entitlement.id,
+    principalResourceTypeId: principal.resourceType,
+    principalResourceId: principal.resource,
+    externalId: grant.id,
+    data: split.data,
+    expansion: split.expansion,
+  };
 }

@@ -15,7 +15,7 @@ import {
 } from "../model/types.ts";
 import { toGoBinary } from "../proto/encode.ts";
 import type { SqlValue } from "../storage/index.ts";
-import { splitGrantExpansion } from "./expansion.ts";
+import { encodedGrantRow } from "./expansion.ts";
 import type { StatementCache } from "./statements.ts";
 import type { EncodedGrantRow } from "./store.ts";
 import type { SyncRuns } from "./sync-runs.ts";
@@ -36,6 +36,23 @@ const GRANT_COLUMNS = [
   "sync_id",
   "discovered_at",
 ] as const;
+
+/** A row's values in GRANT_COLUMNS order. */
+function grantValues(row: EncodedGrantRow, syncId: string, at: string): SqlValue[] {
+  return [
+    row.resourceTypeId,
+    row.resourceId,
+    row.entitlementId,
+    row.principalResourceTypeId,
+    row.principalResourceId,
+    row.externalId,
+    row.expansion,
+    row.expansion ? 1 : 0,
+    row.data,
+    syncId,
+    at,
+  ];
+}
 
 const GRANT_UPSERT = `data = excluded.data, expansion = excluded.expansion,
        needs_expansion = case
@@ -195,50 +212,16 @@ export class C1zRowWriter {
     const at = goLocalTime(this.now());
     this.insert(
       { name: "v1_grants", columns: GRANT_COLUMNS, onConflict: EXPANDED_GRANT_UPSERT },
-      rows.map((row): SqlValue[] => [
-        row.resourceTypeId,
-        row.resourceId,
-        row.entitlementId,
-        row.principalResourceTypeId,
-        row.principalResourceId,
-        row.externalId,
-        row.expansion,
-        row.expansion ? 1 : 0,
-        row.data,
-        syncId,
-        at,
-      ]),
+      rows.map((row) => grantValues(row, syncId, at)),
     );
   }
 
   private writeGrants(grants: readonly Grant[], onConflict: string): void {
     const syncId = this.syncs.require();
     const at = goLocalTime(this.now());
-    const toRow = (grant: Grant): SqlValue[] => {
-      if (!grant.id) throw new Error("grant without an id");
-      const resource = grant.entitlement?.resource?.id;
-      const principal = grant.principal?.id;
-      // Go's baton CLI dereferences these without nil checks; a grant must embed them.
-      if (!grant.entitlement?.id || !resource) {
-        throw new Error(`grant ${grant.id} does not embed its entitlement (id and resource id)`);
-      }
-      if (!principal) throw new Error(`grant ${grant.id} does not embed its principal id`);
-      const split = splitGrantExpansion(grant);
-      return [
-        resource.resourceType,
-        resource.resource,
-        grant.entitlement.id,
-        principal.resourceType,
-        principal.resource,
-        grant.id,
-        split.expansion,
-        split.expansion ? 1 : 0,
-        split.data,
-        syncId,
-        at,
-      ];
-    };
-    this.insertEach({ name: "v1_grants", columns: GRANT_COLUMNS, onConflict }, grants, toRow);
+    this.insertEach({ name: "v1_grants", columns: GRANT_COLUMNS, onConflict }, grants, (grant) =>
+      grantValues(encodedGrantRow(grant), syncId, at),
+    );
   }
 
   deleteGrant(id: string): void {

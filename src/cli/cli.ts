@@ -6,7 +6,6 @@
 import { C1zError } from "../c1z/errors.ts";
 import { createRedactor, type Redactor } from "../log/index.ts";
 import { ConfigError } from "../plugins/config.ts";
-import type { PluginRegistry } from "../plugins/contract.ts";
 import { PluginDefinitionError } from "../plugins/define.ts";
 import { loadPlugins } from "../plugins/loader.ts";
 import { environmentSecretValues } from "../plugins/secrets.ts";
@@ -19,7 +18,7 @@ import { type CliIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from "./io.ts"
 import { runPluginsCommand } from "./plugins-command.ts";
 import { runDiffCommand, runExportCommand } from "./review-commands.ts";
 import { runPluginCommand } from "./run-plugin.ts";
-import { type ConfigFile, loadConfigFile, pluginDirs } from "./settings.ts";
+import { loadConfigFile, pluginDirs } from "./settings.ts";
 
 /** The plugin run when the first argument is a flag (`baton-edge -f sync.c1z`). */
 export const DEFAULT_PLUGIN = "demo";

@@ -101,7 +101,8 @@ export class PagedFile {
       const index = Math.floor(at / pageSize);
       const inPage = at - index * pageSize;
       const n = Math.min(pageSize - inPage, source.length - done);
-      const page = reuse ? (this.composed ??= new Uint8Array(pageSize)) : new Uint8Array(pageSize);
+      if (reuse && !this.composed) this.composed = new Uint8Array(pageSize);
+      const page = reuse && this.composed ? this.composed : new Uint8Array(pageSize);
       if (n < pageSize) {
         const old = index * pageSize < size ? this.page(index) : undefined;
         if (old) page.set(old);

@@ -18,7 +18,7 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { splitGrantExpansion } from "../c1z/expansion.ts";
+import { encodedGrantRow } from "../c1z/expansion.ts";
 import {
   type EncodedSource,
   type ExpandedGrantParts,
@@ -336,28 +336,6 @@ class Destination {
   }
 }
 
-/** The row of a stored grant that gained a source, checked as the writer checks grants. */
-function updatedRow(grant: Grant): EncodedGrantRow {
-  if (!grant.id) throw new Error("grant without an id");
-  const resource = grant.entitlement?.resource?.id;
-  const principal = grant.principal?.id;
-  if (!grant.entitlement?.id || !resource) {
-    throw new Error(`grant ${grant.id} does not embed its entitlement (id and resource id)`);
-  }
-  if (!principal) throw new Error(`grant ${grant.id} does not embed its principal id`);
-  const split = splitGrantExpansion(grant);
-  return {
-    resourceTypeId: resource.resourceType,
-    resourceId: resource.resource,
-    entitlementId: grant.entitlement.id,
-    principalResourceTypeId: principal.resourceType,
-    principalResourceId: principal.resource,
-    externalId: grant.id,
-    data: split.data,
-    expansion: split.expansion,
-  };
-}
-
 export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): ExpandResult {
   const syncId = options.syncId ?? store.currentSyncId;
   const maxDepth = options.maxDepth ?? MAX_EXPANSION_DEPTH;
@@ -474,7 +452,7 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
         }
       }
       for (const grant of changed.values()) {
-        pending.push(grant.created ? destination.createdRow(grant) : updatedRow(grant.grant as Grant));
+        pending.push(grant.created ? destination.createdRow(grant) : encodedGrantRow(grant.grant as Grant));
       }
       if (pending.length >= WRITE_CHUNK) flush();
       if (feedsLater && cachedGrants + stored.length + result.created - createdBefore <= cacheLimit) {

@@ -41,6 +41,7 @@ export class TransientError extends Error {
   readonly status?: number;
 
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asks about (a subclass or this one).
     return branded(TransientError, this, TRANSIENT, value);
   }
 
@@ -59,6 +60,7 @@ export class TransientError extends Error {
 /** The object a call was about no longer exists (Go's codes.NotFound): a warning, not a failure. */
 export class NotFoundError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asks about (a subclass or this one).
     return branded(NotFoundError, this, NOT_FOUND, value);
   }
 
