@@ -15,7 +15,7 @@
  *   BENCH_GRANTS=1000000 BENCH_ENGINES=go,native npx tsx bench/writer-vs-go.ts
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,7 @@ import type { SqliteC1zStore } from "../src/c1z/sqlite-store.ts";
 import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
 import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from "../src/model/types.ts";
 import { toGoBinary } from "../src/proto/encode.ts";
+import { RECORD_KIND, RecordFileWriter } from "./records.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const USERS = env("BENCH_USERS", 10_000);
@@ -37,31 +38,13 @@ const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
 const KINDS = [ResourceTypeSchema, ResourceSchema, EntitlementSchema, GrantSchema] as const;
 
-/** (kind, uvarint length, message) records, as bench/go/main.go reads them. */
+/** The synthetic org as a record file (bench/records.ts), as bench/go/main.go reads it. */
 function writeRecords(file: string): void {
-  const fd = openSync(file, "w");
-  let buffer = new Uint8Array(4 * 1024 * 1024);
-  let used = 0;
-  const flush = () => {
-    writeSync(fd, buffer, 0, used);
-    used = 0;
-  };
-  const record = (kind: number, bytes: Uint8Array) => {
-    if (used + bytes.length + 11 > buffer.length) flush();
-    if (bytes.length + 11 > buffer.length) buffer = new Uint8Array(bytes.length * 2);
-    buffer[used++] = kind;
-    let n = bytes.length;
-    while (n >= 0x80) {
-      buffer[used++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    buffer[used++] = n;
-    buffer.set(bytes, used);
-    used += bytes.length;
-  };
+  const out = new RecordFileWriter(file);
+  const record = (kind: number, bytes: Uint8Array) => out.write(kind, bytes);
   const userType = resourceType({ id: "user", displayName: "User", traits: ["user"] });
   const groupType = resourceType({ id: "group", displayName: "Group", traits: ["group"] });
-  for (const rt of [userType, groupType]) record(1, toGoBinary(ResourceTypeSchema, rt));
+  for (const rt of [userType, groupType]) record(RECORD_KIND.resourceType, toGoBinary(ResourceTypeSchema, rt));
   const pad = (n: number) => String(n).padStart(7, "0");
   const users = Array.from({ length: USERS }, (_, i) =>
     user({
@@ -72,17 +55,16 @@ function writeRecords(file: string): void {
     }),
   );
   const groups = Array.from({ length: GROUPS }, (_, i) => group({ id: `g${pad(i)}`, displayName: `Group ${i}` }));
-  for (const r of [...users, ...groups]) record(2, toGoBinary(ResourceSchema, r));
+  for (const r of [...users, ...groups]) record(RECORD_KIND.resource, toGoBinary(ResourceSchema, r));
   const entitlements = groups.map((g) => entitlement(g, "member", { grantableTo: [userType] }));
-  for (const e of entitlements) record(3, toGoBinary(EntitlementSchema, e));
+  for (const e of entitlements) record(RECORD_KIND.entitlement, toGoBinary(EntitlementSchema, e));
   const perGroup = Math.ceil(GRANTS / GROUPS);
   for (let i = 0; i < GRANTS; i++) {
     const g = Math.floor(i / perGroup);
     const u = (((g * 7919) % USERS) + (i % perGroup)) % USERS;
-    record(4, toGoBinary(GrantSchema, grant(groups[g], entitlements[g], users[u])));
+    record(RECORD_KIND.grant, toGoBinary(GrantSchema, grant(groups[g], entitlements[g], users[u])));
   }
-  flush();
-  closeSync(fd);
+  out.close();
 }
 
 /** Decoded batches of one kind at a time, read from the record file in chunks. */

@@ -8,77 +8,50 @@
  * a note of it beside the work file: the next run aborts it before uploading again. The
  * expected ids come from the fixture's data, built with the model's id helpers.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
 import { openC1zWorkFile } from "../src/c1z/index.ts";
 import { entitlementId, grantId } from "../src/model/ids.ts";
-import { idSetsOfC1z, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
+import { idSetsOfC1z, type Started, waitForOutput } from "./runtime-support.ts";
 import { MEMBERS, PAGES } from "./support/cron-pager.ts";
-import { hasMoto, type Moto, motoAdmin, startFaultProxy, startMoto, testCredentials } from "./upload-support.ts";
+import { killBed } from "./support/kill-bed.ts";
+import { hasMoto, startFaultProxy, testCredentials } from "./upload-support.ts";
 
-const root = resolve(import.meta.dirname, "..");
 const bucket = "cron-kill";
 
 describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL", () => {
-  let moto: Moto;
-  let admin: S3Client;
-  const scratch = mkdtempSync(join(tmpdir(), "cron-kill-"));
-  const started: Started[] = [];
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    admin = await motoAdmin(moto, bucket);
-  });
-  afterAll(async () => {
-    for (const process of started) await process.stop();
-    admin?.destroy();
-    await moto?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const cron = (env: Record<string, string>) => {
-    const process = startProcess(globalThis.process.execPath, ["--import", "tsx", "test/support/cron-pager.ts"], {
-      cwd: root,
-      env: { PATH: globalThis.process.env.PATH, HOME: globalThis.process.env.HOME, ...env },
-    });
-    started.push(process);
-    return process;
-  };
+  const bed = killBed(bucket);
+  const cron = (env: Record<string, string>) => bed.run(["--import", "tsx", "test/support/cron-pager.ts"], env);
   const pagesAsked = (process: Started) =>
     [...process.output().matchAll(/"msg":"pager page","token":"([^"]*)"/g)].map((m) => m[1]!);
 
   it("mid-sync: keeps the previous object; the next run resumes from the work file and uploads", async () => {
     const previous = new TextEncoder().encode("the previous good c1z");
-    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "pager.c1z", Body: previous }));
-    const workDir = join(scratch, "work");
+    await bed.admin.send(new PutObjectCommand({ Bucket: bucket, Key: "pager.c1z", Body: previous }));
+    const workDir = join(bed.scratch, "work");
     const workFile = join(workDir, "cron", "pager.work.db");
-    const gate = join(scratch, "gate");
+    const gate = join(bed.scratch, "gate");
     writeFileSync(gate, "");
     const env = {
       ...testCredentials,
       BATON_WORK_DIR: workDir,
       BATON_GATE_FILE: gate,
       BATON_CONNECTORS: JSON.stringify([
-        { name: "pager", destination: `s3://${bucket}/pager.c1z?region=us-east-1&endpoint=${moto.endpoint}` },
+        { name: "pager", destination: `s3://${bucket}/pager.c1z?region=us-east-1&endpoint=${bed.moto.endpoint}` },
       ]),
     };
 
     const first = cron(env);
     await waitForOutput(first, /"msg":"pager hanging"/);
-    await new Promise<void>((ok) => {
-      first.child.once("exit", () => ok());
-      process.kill(-first.child.pid!, "SIGKILL");
-    });
-    expect(first.child.signalCode).toBe("SIGKILL");
+    await bed.kill(first);
     expect(pagesAsked(first)).toEqual(["", "p2"]);
-    expect(Buffer.from(await objectOf(admin, "pager.c1z")).equals(Buffer.from(previous))).toBe(true);
-    expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+    expect(Buffer.from(await bed.objectOf("pager.c1z")).equals(Buffer.from(previous))).toBe(true);
+    expect(await bed.openUploads()).toEqual([]);
     // What the kill left: the unfinished sync at the checkpoint after the first page (read from a copy).
     expect(existsSync(workFile)).toBe(true);
-    const copy = join(scratch, "inspect.db");
+    const copy = join(bed.scratch, "inspect.db");
     copyFileSync(workFile, copy);
     const left = await openC1zWorkFile(copy);
     const unfinished = left.latestUnfinishedSync();
@@ -97,7 +70,7 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL", () => {
     expect(pagesAsked(second)).toEqual(["p2", "p3"]);
     expect(existsSync(workFile)).toBe(false);
 
-    const sets = await idSetsOfC1z(await objectOf(admin, "pager.c1z"));
+    const sets = await idSetsOfC1z(await bed.objectOf("pager.c1z"));
     expect(sets.syncId).toBe(unfinished?.syncId);
     const users = Object.values(PAGES).flatMap((p) => p.users);
     expect(sets.resources).toEqual([
@@ -116,13 +89,13 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL", () => {
 
   it("mid-upload: leaves the previous object and a note of the open upload; the next run aborts it and uploads", async () => {
     const previous = new TextEncoder().encode("the previous good c1z");
-    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: "up/pager.c1z", Body: previous }));
+    await bed.admin.send(new PutObjectCommand({ Bucket: bucket, Key: "up/pager.c1z", Body: previous }));
     // The part upload never gets an answer while `hang` is set: the process is killed inside it.
     let hang = true;
-    const proxy = await startFaultProxy(moto.endpoint, (req, url) =>
+    const proxy = await startFaultProxy(bed.moto.endpoint, (req, url) =>
       hang && req.method === "PUT" && url.searchParams.has("partNumber") ? "hang" : undefined,
     );
-    const workDir = join(scratch, "upload-work");
+    const workDir = join(bed.scratch, "upload-work");
     const note = join(workDir, "cron", "pager.work.db.upload.json");
     const env = {
       ...testCredentials,
@@ -134,39 +107,27 @@ describe.skipIf(!hasMoto)("cron on Node killed with SIGKILL", () => {
     const run = () => cron(env);
     try {
       const first = run();
-      for (let i = 0; i < 600 && !proxy.log.some((l) => l.startsWith("PUT ") && l.includes("partNumber=")); i++) {
-        await new Promise((ok) => setTimeout(ok, 100));
-      }
-      expect(proxy.log.some((l) => l.startsWith("PUT ") && l.includes("partNumber="))).toBe(true);
-      await new Promise<void>((ok) => {
-        first.child.once("exit", () => ok());
-        process.kill(-first.child.pid!, "SIGKILL");
-      });
-      const open = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      await bed.killInsidePart(first, proxy, "/up/pager.c1z");
+      const open = await bed.openUploads();
       expect(open.map((u) => u.Key)).toEqual(["up/pager.c1z"]);
       expect(existsSync(note)).toBe(true);
       // The note names the upload, never the credentials.
       const noted = (await import("node:fs")).readFileSync(note, "utf8");
       expect(JSON.parse(noted)).toMatchObject({ uploadId: open[0]!.UploadId });
       expect(noted).not.toContain(testCredentials.AWS_SECRET_ACCESS_KEY);
-      expect(Buffer.from(await objectOf(admin, "up/pager.c1z")).equals(Buffer.from(previous))).toBe(true);
+      expect(Buffer.from(await bed.objectOf("up/pager.c1z")).equals(Buffer.from(previous))).toBe(true);
 
       hang = false;
       const second = run();
       await waitForOutput(second, /"msg":"outcomes"/);
       expect(second.output()).toContain(`"status":"uploaded"`);
-      expect((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+      expect(await bed.openUploads()).toEqual([]);
       expect(proxy.log.some((l) => l.startsWith("DELETE ") && l.includes(`uploadId=${open[0]!.UploadId}`))).toBe(true);
       expect(existsSync(note)).toBe(false);
-      const sets = await idSetsOfC1z(await objectOf(admin, "up/pager.c1z"));
+      const sets = await idSetsOfC1z(await bed.objectOf("up/pager.c1z"));
       expect(sets.resources).toContain("user:u6");
     } finally {
       await proxy.stop();
     }
   });
 });
-
-async function objectOf(admin: S3Client, key: string): Promise<Uint8Array> {
-  const out = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return new Uint8Array(await out.Body!.transformToByteArray());
-}

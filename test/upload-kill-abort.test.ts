@@ -6,79 +6,28 @@
  * part; the run after it aborts the noted upload (its DELETE ?uploadId reaches the proxy),
  * uploads, and leaves no open upload, no note, and exactly the finished object.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { openC1z } from "../src/c1z/index.ts";
 import { binPath } from "./cli-support.ts";
-import { idSetsOfC1z, type Started, startProcess, waitForOutput } from "./runtime-support.ts";
+import { idSetsOfC1z, waitForOutput } from "./runtime-support.ts";
 import { PAGES } from "./support/cron-pager.ts";
-import {
-  type FaultProxy,
-  hasMoto,
-  type Moto,
-  motoAdmin,
-  startFaultProxy,
-  startMoto,
-  testCredentials,
-} from "./upload-support.ts";
+import { killBed } from "./support/kill-bed.ts";
+import { hasMoto, startFaultProxy, testCredentials } from "./upload-support.ts";
 
-const root = resolve(import.meta.dirname, "..");
 const bucket = "kill-abort";
 
 describe.skipIf(!hasMoto)("a run killed inside a multipart upload", () => {
-  let moto: Moto;
-  let admin: S3Client;
-  const scratch = mkdtempSync(join(tmpdir(), "kill-abort-"));
-  const started: Started[] = [];
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    admin = await motoAdmin(moto, bucket);
-  });
-  afterAll(async () => {
-    for (const process of started) await process.stop();
-    admin?.destroy();
-    await moto?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const run = (args: string[], env: Record<string, string>) => {
-    const process = startProcess(globalThis.process.execPath, args, {
-      cwd: root,
-      env: { PATH: globalThis.process.env.PATH, HOME: globalThis.process.env.HOME, ...env },
-    });
-    started.push(process);
-    return process;
-  };
-  const openUploads = async () => (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
-  const keysUnder = async (prefix: string) =>
-    ((await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
-  const objectOf = async (key: string) => {
-    const out = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return new Uint8Array(await out.Body!.transformToByteArray());
-  };
-
-  /** Waits until a part upload to `key` is in flight at the proxy, then SIGKILLs the process group. */
-  const killInsidePart = async (process: Started, proxy: FaultProxy, key: string) => {
-    const inPart = () => proxy.log.some((l) => l.startsWith("PUT ") && l.includes(key) && l.includes("partNumber="));
-    for (let i = 0; i < 1200 && !inPart(); i++) await new Promise((ok) => setTimeout(ok, 100));
-    expect(inPart(), process.output()).toBe(true);
-    await new Promise<void>((ok) => {
-      process.child.once("exit", () => ok());
-      globalThis.process.kill(-process.child.pid!, "SIGKILL");
-    });
-    expect(process.child.signalCode).toBe("SIGKILL");
-  };
+  const bed = killBed(bucket);
+  const { run, openUploads, keysUnder, objectOf, killInsidePart } = bed;
 
   it("the CLI's -f s3://: the next run aborts the killed run's upload, then uploads", async () => {
     let hang = true;
-    const proxy = await startFaultProxy(moto.endpoint, (req, url) =>
+    const proxy = await startFaultProxy(bed.moto.endpoint, (req, url) =>
       hang && req.method === "PUT" && url.searchParams.has("partNumber") ? "hang" : undefined,
     );
-    const workDir = join(scratch, "cli-work");
+    const workDir = join(bed.scratch, "cli-work");
     const file = `s3://${bucket}/cli/demo.c1z?region=us-east-1&endpoint=${proxy.endpoint}`;
     const env = { ...testCredentials, BATON_WORK_DIR: workDir };
     const sync = () => run([binPath, "demo", "-f", file, "--log-format", "json"], env);
@@ -116,12 +65,12 @@ describe.skipIf(!hasMoto)("a run killed inside a multipart upload", () => {
 
   it("a cron checkpoint to BATON_CHECKPOINT_LOCATION: the next run aborts it and uploads", async () => {
     let hang = true;
-    const proxy = await startFaultProxy(moto.endpoint, (req, url) =>
+    const proxy = await startFaultProxy(bed.moto.endpoint, (req, url) =>
       hang && req.method === "PUT" && url.pathname.includes("/ck/checkpoints/") && url.searchParams.has("partNumber")
         ? "hang"
         : undefined,
     );
-    const workDir = join(scratch, "cron-work");
+    const workDir = join(bed.scratch, "cron-work");
     const note = join(workDir, "cron", "pager.work.db.checkpoint.upload.json");
     const at = (key: string) => `s3://${bucket}/${key}?region=us-east-1&endpoint=${proxy.endpoint}`;
     const env = {
