@@ -146,7 +146,8 @@ export class SqliteC1zStore implements C1zWriter {
     this.syncs.deleteOld(keep);
     this.grantIndexes.restoreAll();
     this.db.commitBatch();
-    this.db.exec("VACUUM");
+    if (this.db.vacuum) this.db.vacuum();
+    else this.db.exec("VACUUM");
     if (this.syncs.currentSyncId) this.db.beginBatch();
   }
 

@@ -10,7 +10,7 @@ export async function sqlJsEngine(): Promise<SqliteEngine> {
   const SQL = await loading;
   return {
     name: "sqljs",
-    open: (bytes) => new SqlJsDb(new SQL.Database(bytes), IN_MEMORY_PRAGMAS),
+    open: (bytes) => new SqlJsDb(new SQL.Database(bytes), IN_MEMORY_PRAGMAS, true),
   };
 }
 
@@ -33,6 +33,8 @@ export class SqlJsDb implements SqliteDatabase {
     readonly db: SqlJsDatabase,
     /** Applied now and again after `serialize()`, whose re-open forgets them. */
     private readonly pragmas: readonly string[] = [],
+    /** Nothing of the file outlives the process (see `vacuum()`). */
+    private readonly volatile = false,
   ) {
     this.applyPragmas();
   }
@@ -63,6 +65,24 @@ export class SqlJsDb implements SqliteDatabase {
 
   get inBatch(): boolean {
     return this.transactions.inBatch;
+  }
+
+  /**
+   * An in-memory database outlives nothing, so VACUUM runs without a rollback journal: with
+   * one, SQLite keeps the old copy of every page in the journal while it copies the packed
+   * database back, a third copy of the database next to it and VACUUM's temporary one
+   * (bench/sync.ts 100k, sql.js: peak RSS 799 → see notes). A VACUUM that fails midway leaves
+   * this copy unusable (it throws; no file was replaced).
+   */
+  vacuum(): void {
+    if (!this.volatile) return this.exec("VACUUM");
+    const mode = String(this.db.exec("PRAGMA journal_mode")[0]?.values[0]?.[0] ?? "memory");
+    this.exec("PRAGMA journal_mode = OFF");
+    try {
+      this.exec("VACUUM");
+    } finally {
+      this.exec(`PRAGMA journal_mode = ${mode}`);
+    }
   }
 
   serialize(): Uint8Array {
