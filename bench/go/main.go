@@ -1,5 +1,5 @@
 // Command bench writes a synthetic org through baton-sdk's own c1z writer
-// (pkg/dotc1z, v1 SQLite), so bench/go-vs-ours.ts can compare baton-edge
+// (pkg/dotc1z, v1 SQLite), so bench/writer-vs-go.ts can compare baton-edge
 // with the Go SDK on exactly the same messages.
 //
 //	bench <records> <out.c1z>
@@ -15,13 +15,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
+	"baton-edge/bench/benchcli"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/connectorstore"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
@@ -41,19 +40,7 @@ type result struct {
 	C1zBytes      int64   `json:"c1zBytes"`
 }
 
-func main() {
-	if len(os.Args) != 3 {
-		fail(fmt.Errorf("usage: bench <records> <out.c1z>"))
-	}
-	if err := run(context.Background(), os.Args[1], os.Args[2]); err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "bench:", err)
-	os.Exit(1)
-}
+func main() { benchcli.Main("bench", run) }
 
 func run(ctx context.Context, recordsPath, outPath string) error {
 	in, err := os.Open(recordsPath)
@@ -170,19 +157,9 @@ func run(ctx context.Context, recordsPath, outPath string) error {
 		return err
 	}
 	out.WriteSeconds = time.Since(started).Seconds()
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err == nil {
-		out.PeakRssBytes = usage.Maxrss * 1024
-	}
-	info, err := os.Stat(outPath)
-	if err != nil {
+	out.PeakRssBytes = benchcli.PeakRssBytes()
+	if out.C1zBytes, err = benchcli.FileBytes(outPath); err != nil {
 		return err
 	}
-	out.C1zBytes = info.Size()
-	line, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(line))
-	return nil
+	return benchcli.PrintResult(out)
 }

@@ -20,16 +20,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"baton-edge/bench/benchcli"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/connectorstore"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
@@ -282,19 +281,7 @@ type result struct {
 	C1zBytes         int64   `json:"c1zBytes"`
 }
 
-func main() {
-	if len(os.Args) != 3 {
-		fail(fmt.Errorf("usage: syncbench <records> <out.c1z>"))
-	}
-	if err := run(context.Background(), os.Args[1], os.Args[2]); err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "syncbench:", err)
-	os.Exit(1)
-}
+func main() { benchcli.Main("syncbench", run) }
 
 func run(ctx context.Context, recordsPath, outPath string) error {
 	c, listed, err := index(recordsPath)
@@ -349,15 +336,10 @@ func run(ctx context.Context, recordsPath, outPath string) error {
 	if !expansionStart.IsZero() && expansionEnd.After(expansionStart) {
 		out.ExpansionSeconds = expansionEnd.Sub(expansionStart).Seconds()
 	}
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err == nil {
-		out.PeakRssBytes = usage.Maxrss * 1024
-	}
-	info, err := os.Stat(outPath)
-	if err != nil {
+	out.PeakRssBytes = benchcli.PeakRssBytes()
+	if out.C1zBytes, err = benchcli.FileBytes(outPath); err != nil {
 		return err
 	}
-	out.C1zBytes = info.Size()
 	reader, err := dotc1z.NewC1ZFile(ctx, outPath, dotc1z.WithTmpDir(tmp), dotc1z.WithReadOnly(true))
 	if err != nil {
 		return err
@@ -367,10 +349,5 @@ func run(ctx context.Context, recordsPath, outPath string) error {
 	if err == nil {
 		out.TotalGrants = int(stats["grants"])
 	}
-	line, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(line))
-	return nil
+	return benchcli.PrintResult(out)
 }
