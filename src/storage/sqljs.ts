@@ -75,7 +75,10 @@ export class SqlJsDb implements SqliteDatabase {
    * this copy unusable (it throws; no file was replaced).
    */
   vacuum(): void {
-    if (!this.volatile) return this.exec("VACUUM");
+    if (!this.volatile) {
+      this.exec("VACUUM");
+      return;
+    }
     const mode = String(this.db.exec("PRAGMA journal_mode")[0]?.values[0]?.[0] ?? "memory");
     this.exec("PRAGMA journal_mode = OFF");
     try {
