@@ -9,7 +9,7 @@
  *   npx tsx bench/workers.ts                       # ~100k grants
  *   BENCH_GRANTS=320000 BENCH_USERS=80000 BENCH_GROUPS=800 npx tsx bench/workers.ts   # ~1M grants
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
@@ -39,6 +39,13 @@ try {
   for (const mode of modes) {
     const config = writePagedWorkerConfig(scratch, "baton-bench-workers", testCredentials);
     const { server, base } = await startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, mode) });
+    // BENCH_LOG: wrangler's output as it comes (a step that never answers leaves its trace behind).
+    const log = process.env.BENCH_LOG ? `${process.env.BENCH_LOG}.${mode}` : undefined;
+    if (log) {
+      writeFileSync(log, server.output());
+      for (const stream of [server.child.stdout, server.child.stderr])
+        stream?.on("data", (d) => appendFileSync(log, d));
+    }
     try {
       // Idle: the Worker and its Durable Object loaded. Warm: after a 25-user sync and upload
       // (sql.js, zstd and the S3 client loaded), so the difference to the peak is what size costs.
@@ -72,7 +79,10 @@ try {
         const text = await response.text();
         if (!response.ok) throw new Error(`step ${invocations} failed: ${response.status} ${text.slice(0, 2000)}`);
         step = JSON.parse(text) as typeof step;
-        if (process.env.BENCH_VERBOSE) console.error(JSON.stringify({ invocation: invocations, ...step }));
+        if (process.env.BENCH_VERBOSE) {
+          const hwmKiB = workerdPeakRss(server.child.pid!);
+          console.error(JSON.stringify({ invocation: invocations, at: Date.now() - started, hwmKiB, ...step }));
+        }
       } while (step.status !== "finished" && invocations < 1000);
       const wallMs = Date.now() - started;
       const peakKiB = workerdPeakRss(server.child.pid!);
@@ -107,7 +117,6 @@ try {
       console.error(server.output().slice(-4000));
       throw error;
     } finally {
-      if (process.env.BENCH_LOG) writeFileSync(`${process.env.BENCH_LOG}.${mode}`, server.output());
       await server.stop();
     }
   }
