@@ -71,7 +71,7 @@ export class SqlJsDb implements SqliteDatabase {
    * An in-memory database outlives nothing, so VACUUM runs without a rollback journal: with
    * one, SQLite keeps the old copy of every page in the journal while it copies the packed
    * database back, a third copy of the database next to it and VACUUM's temporary one
-   * (bench/sync.ts 100k, sql.js: peak RSS 799 → see notes). A VACUUM that fails midway leaves
+   * (bench/sync.ts 100k, sql.js: whole-sync peak RSS 787–799 → 662–668 MB). A VACUUM that fails midway leaves
    * this copy unusable (it throws; no file was replaced).
    */
   vacuum(): void {

@@ -37,8 +37,6 @@ export interface SqliteDatabase {
   readonly inBatch: boolean;
   /** The whole database file, as SQLite would write it to disk. */
   serialize(): Uint8Array;
-  /** The database file in chunks, without one array of the whole file (absent: `serialize()`). */
-  serializeChunks?(): Iterable<Uint8Array>;
   /** VACUUM, the cheapest way the engine can (absent: `exec("VACUUM")`). Needs no open transaction. */
   vacuum?(): void;
   /** The database file on disk, for file-backed databases (outside any transaction it holds every page). */
