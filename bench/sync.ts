@@ -46,6 +46,19 @@ const CHAIN = 4; // g(4k) ⊂ g(4k+1) ⊂ g(4k+2) ⊂ g(4k+3): three levels of n
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1e3);
+/** BENCH_MEMORY=1: where the memory is at each phase end (V8 heap, external, array buffers). */
+const memory = () => {
+  if (!process.env.BENCH_MEMORY) return {};
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e6);
+  return {
+    heapUsedMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    externalMb: mb(m.external),
+    arrayBuffersMb: mb(m.arrayBuffers),
+    peakRssMb: peakRssMb(),
+  };
+};
 
 function page<T>(items: T[], token: string): Page<T> {
   const offset = token === "" ? 0 : Number(token);
@@ -232,10 +245,18 @@ async function main() {
         objects,
         objectsPerSecond: Math.round(objects / Math.max(seconds, 1e-6)),
         rssMb: rssMb(),
+        ...memory(),
       });
       if (end !== now) {
         const cleanup = (now - end) / 1000;
-        print({ bench: "sync", engine: ENGINE, phase: "cleanup", seconds: Number(cleanup.toFixed(3)), rssMb: rssMb() });
+        print({
+          bench: "sync",
+          engine: ENGINE,
+          phase: "cleanup",
+          seconds: Number(cleanup.toFixed(3)),
+          rssMb: rssMb(),
+          ...memory(),
+        });
       }
     }
     lastWritten = current;
