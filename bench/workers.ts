@@ -60,6 +60,8 @@ try {
           stepMs: String(stepMs),
           cacheKiB: String(cacheKiB),
           location,
+          // BENCH_PAGES=memory: the paged FS over a Map in the isolate (tells DO storage's share of the peak).
+          ...(process.env.BENCH_PAGES ? { pages: process.env.BENCH_PAGES } : {}),
         });
       const warmup = await fetch(`${base}/sync?${params({ users: 25, groups: 6, grants: 60, pageSize: 50 })}`);
       if (!warmup.ok) throw new Error(`warm-up sync failed: ${warmup.status} ${(await warmup.text()).slice(0, 2000)}`);
