@@ -176,6 +176,9 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     expect(part1Tries).toBe(2);
     const open = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
     expect(open.map((u) => u.Key)).toEqual([expect.stringMatching(/^demo-steps\/.*\.c1z$/)]);
+    // The restarted step's log line can reach wrangler's output after the part tries were counted (seen once on a
+    // loaded box, with no step line in the output yet): wait for it before reading the output.
+    await waitForOutput(worker!, /sync step \d+ started [^"\n]*try 2\)/, 300);
     const betweenRestarts = worker!.output();
     await killWorker();
     await startWorker();
