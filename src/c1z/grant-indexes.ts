@@ -32,17 +32,29 @@ const DEFERRABLE = new Map<string, string>(
   GRANT_INDEXES.filter((sql) => indexName(sql) !== UNIQUE).map((sql) => [indexName(sql), sql]),
 );
 
+/** Whether `sql` creates a v1_grants index that a sync builds only at its end. */
+export function isDeferrableGrantIndex(sql: string): boolean {
+  return DEFERRABLE.has(indexName(sql));
+}
+
 export class GrantIndexes {
   private readonly missing = new Set<string>();
   private active = false;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  /**
+   * A database saved in the middle of a sync holds only the unique grant index, and `migrate`
+   * leaves it so (rebuilding the rest on every resumed step cost minutes at 1M grants): the
+   * indexes it lacks count as deferred, built when a read needs them or when the sync ends.
+   */
+  constructor(private readonly db: SqliteDatabase) {
+    const present = this.presentIndexes();
+    for (const name of DEFERRABLE.keys()) if (!present.has(name)) this.missing.add(name);
+    this.active = this.missing.size > 0;
+  }
 
   /** Drops the deferrable indexes (those present) until they are needed. */
   defer(): void {
-    const present = new Set(
-      this.names("select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants'"),
-    );
+    const present = this.presentIndexes();
     for (const name of DEFERRABLE.keys()) {
       if (present.has(name)) this.db.exec(`drop index ${name}`);
       this.missing.add(name);
@@ -78,6 +90,10 @@ export class GrantIndexes {
       this.db.exec(`insert into ${table} select * from ${table}_moving`);
       this.db.exec(`drop table ${table}_moving`);
     }
+  }
+
+  private presentIndexes(): Set<string> {
+    return new Set(this.names("select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants'"));
   }
 
   private names(sql: string, ...params: string[]): string[] {

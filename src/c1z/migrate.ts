@@ -3,6 +3,7 @@ import { GrantSchema } from "../model/types.ts";
 import type { SqliteDatabase } from "../storage/index.ts";
 import { C1zError } from "./errors.ts";
 import { splitGrantExpansion } from "./expansion.ts";
+import { isDeferrableGrantIndex } from "./grant-indexes.ts";
 import {
   CORE_TABLES,
   GRANT_PARTIAL_INDEXES,
@@ -63,15 +64,26 @@ export function checkTables(db: SqliteDatabase): void {
  * What Go's `InitTables` does on every open, applied to our in-memory copy: create missing
  * tables and indexes, add the newer sync_runs and grants columns, and move GrantExpandable
  * out of old writers' grant `data` into `expansion` (`backfillGrantExpansionColumn`).
+ * Unlike Go, while a sync is unfinished the grant indexes a sync builds at its end stay
+ * missing: a resumed step would drop them again at once (see `GrantIndexes`).
  */
 export function migrate(db: SqliteDatabase): { backfilledGrants: number } {
   return db.transaction(() => {
-    for (const table of V1_TABLES) for (const sql of V1_DDL[table]) db.exec(sql);
+    const resumable = hasUnfinishedSync(db);
+    const wanted = (sql: string) => !(resumable && isDeferrableGrantIndex(sql));
+    for (const table of V1_TABLES) for (const sql of V1_DDL[table]) if (wanted(sql)) db.exec(sql);
     addMissingColumns(db, "v1_sync_runs", SYNC_RUNS_ADDED_COLUMNS);
     addMissingColumns(db, "v1_grants", GRANTS_ADDED_COLUMNS);
-    for (const sql of GRANT_PARTIAL_INDEXES) db.exec(sql);
+    for (const sql of GRANT_PARTIAL_INDEXES) if (wanted(sql)) db.exec(sql);
     return { backfilledGrants: backfillExpansion(db) };
   });
+}
+
+function hasUnfinishedSync(db: SqliteDatabase): boolean {
+  const table = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'v1_sync_runs'").get();
+  return (
+    table !== undefined && db.prepare("select 1 from v1_sync_runs where ended_at is null limit 1").get() !== undefined
+  );
 }
 
 function addMissingColumns(db: SqliteDatabase, table: string, added: ReadonlyArray<readonly [string, string]>): void {

@@ -146,8 +146,7 @@ export class SqliteC1zStore implements C1zWriter {
     this.syncs.deleteOld(keep);
     this.grantIndexes.restoreAll();
     this.db.commitBatch();
-    if (this.db.vacuum) this.db.vacuum();
-    else this.db.exec("VACUUM");
+    this.db.vacuum();
     if (this.syncs.currentSyncId) this.db.beginBatch();
   }
 
@@ -231,8 +230,8 @@ export class SqliteC1zStore implements C1zWriter {
 
   /**
    * The SQLite database file as of now (what was written is committed first). A snapshot taken
-   * while a sync runs may lack deferred grant indexes; every reader (Go's InitTables, our
-   * migrate) creates missing indexes on open.
+   * while a sync runs may lack deferred grant indexes: Go's InitTables creates them on open;
+   * ours builds each when a read needs it, and all of them when the sync ends.
    */
   sqliteBytes(): Uint8Array {
     // sql.js re-opens the database to export it: no transaction may be open across that.

@@ -55,6 +55,10 @@ export class DriverDb implements SqliteDatabase {
     return this.serializeFn();
   }
 
+  vacuum(): void {
+    this.exec("VACUUM");
+  }
+
   close(): void {
     this.db.close();
   }

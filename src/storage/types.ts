@@ -37,8 +37,8 @@ export interface SqliteDatabase {
   readonly inBatch: boolean;
   /** The whole database file, as SQLite would write it to disk. */
   serialize(): Uint8Array;
-  /** VACUUM, the cheapest way the engine can (absent: `exec("VACUUM")`). Needs no open transaction. */
-  vacuum?(): void;
+  /** VACUUM, the cheapest way the engine can. Needs no open transaction. */
+  vacuum(): void;
   /** The database file on disk, for file-backed databases (outside any transaction it holds every page). */
   readonly path?: string;
   close(): void;
