@@ -1,7 +1,9 @@
 /**
  * XXH64 (seed 0 by default), as zstd uses for its content checksum.
- * 64-bit arithmetic on pairs of uint32 halves: BigInt would be ~50x slower.
+ * 64-bit arithmetic on pairs of uint32 halves: BigInt would be ~50x slower. The stripe loop,
+ * where nearly all the time goes, runs in wasm where it can (xxh64-stripes.ts).
  */
+import { type StripeLoop, wasmStripeLoop } from "./xxh64-stripes.ts";
 
 // Each constant as [high, low].
 const P1 = [0x9e3779b1, 0x85ebca87] as const;
@@ -61,7 +63,7 @@ const P2L = P2[1];
  * calling the helpers). Returns the offset after the last whole stripe; `acc` holds
  * v1..v4 as [h, l] pairs.
  */
-function stripes(data: Uint8Array, acc: Uint32Array): number {
+function jsStripes(data: Uint8Array, acc: Uint32Array): number {
   const limit = data.length - 32;
   let i = 0;
   while (i <= limit) {
@@ -101,6 +103,15 @@ function stripes(data: Uint8Array, acc: Uint32Array): number {
   return i;
 }
 
+/** Which stripe loop a hash runs: "wasm" where this runtime compiles it, else "js". */
+export type Xxh64Engine = "wasm" | "js";
+
+const wasmStripes = wasmStripeLoop();
+const STRIPE_LOOPS: Partial<Record<Xxh64Engine, StripeLoop>> = { js: jsStripes, wasm: wasmStripes };
+
+/** The engines this runtime has, the default first. */
+export const XXH64_ENGINES: readonly Xxh64Engine[] = wasmStripes ? ["wasm", "js"] : ["js"];
+
 /**
  * XXH64 over data that arrives in pieces (a database streamed to zstd): the same
  * result as hashing the concatenation, with at most one 32-byte stripe buffered.
@@ -111,8 +122,12 @@ export class Xxh64 {
   private tailLength = 0;
   private total = 0;
   private readonly seed: number;
+  private readonly stripes: StripeLoop;
 
-  constructor(seed = 0) {
+  constructor(seed = 0, engine: Xxh64Engine = XXH64_ENGINES[0]) {
+    const stripes = STRIPE_LOOPS[engine];
+    if (!stripes) throw new Error(`xxh64: no ${engine} engine in this runtime`);
+    this.stripes = stripes;
     this.seed = seed >>> 0;
     add(0, this.seed, P1[0], P1[1]);
     add(H, L, P2[0], P2[1]);
@@ -139,11 +154,11 @@ export class Xxh64 {
       this.tailLength += take;
       i = take;
       if (this.tailLength < 32) return this;
-      stripes(this.tail, this.acc);
+      this.stripes(this.tail, this.acc);
       this.tailLength = 0;
     }
     const rest = data.subarray(i);
-    const done = stripes(rest, this.acc);
+    const done = this.stripes(rest, this.acc);
     this.tail.set(rest.subarray(done), 0);
     this.tailLength = rest.length - done;
     return this;
