@@ -9,7 +9,7 @@
  * One bundle with shared chunks: the plugins import the SDK from the same chunks as the CLI,
  * so there is one copy of every module (errors, schemas) at run time.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MANIFEST, OUT_DIR } from "../bin/prebuilt.mjs";
@@ -51,16 +51,13 @@ const result = await esbuild.build({
   conditions: ["node"],
   packages: "external",
   // Chunks sit beside cli.mjs: modules that find files relative to themselves (the
-  // plugins directory, sql.js's generated glue) resolve from there.
+  // plugins directory) resolve from there. sql.js's generated paged glue is bundled in.
   chunkNames: "[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   alias: { "baton-edge/plugin": sdk, "baton-edge": sdk },
   metafile: true,
   logLevel: "warning",
 });
-// src/storage/paged-sqljs-load.default.ts loads the glue from its own directory.
-const glue = path.join(root, "src/storage/paged-sqljs.gen.node.cjs");
-if (existsSync(glue)) copyFileSync(glue, path.join(out, "paged-sqljs.gen.node.cjs"));
 
 const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.includes("node_modules/"));
 mkdirSync(out, { recursive: true });

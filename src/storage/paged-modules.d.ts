@@ -5,3 +5,10 @@ declare module "*/paged-sqljs.gen.browser.cjs" {
   const init: PagedSqlJsInit;
   export default init;
 }
+
+declare module "*/paged-sqljs.gen.node.mjs" {
+  import type { PagedSqlJsInit } from "./paged-sqljs-types.ts";
+
+  const init: PagedSqlJsInit;
+  export default init;
+}

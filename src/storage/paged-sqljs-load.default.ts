@@ -1,19 +1,22 @@
-// Node, Bun and Deno: the generated FS-exposing sql.js glue and its wasm from node_modules.
-import { existsSync, readFileSync } from "node:fs";
+// Node, Bun and Deno: the generated FS-exposing sql.js glue (an ES module, so bundles carry it
+// inside them, see scripts/gen-sqljs-paged.mjs) and its wasm from node_modules.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { PagedSqlJs, PagedSqlJsInit } from "./paged-sqljs-types.ts";
 import { quietDebugLog } from "./paged-sqljs-types.ts";
 
 const require = createRequire(import.meta.url);
 
-export function loadPagedSqlJs(): Promise<PagedSqlJs> {
-  const glue = new URL("./paged-sqljs.gen.node.cjs", import.meta.url);
-  if (!existsSync(glue)) {
+export async function loadPagedSqlJs(): Promise<PagedSqlJs> {
+  let init: PagedSqlJsInit;
+  try {
+    init = (await import("./paged-sqljs.gen.node.mjs")).default;
+  } catch (error) {
     throw new Error(
-      "src/storage/paged-sqljs.gen.node.cjs is missing: run `node scripts/gen-sqljs-paged.mjs` (npm install runs it)",
+      "src/storage/paged-sqljs.gen.node.mjs is missing or broken: run `node scripts/gen-sqljs-paged.mjs` (npm install runs it)",
+      { cause: error },
     );
   }
-  const init = require("./paged-sqljs.gen.node.cjs") as PagedSqlJsInit;
   const wasmBinary = readFileSync(require.resolve("sql.js/dist/sql-wasm-debug.wasm"));
   return init({ wasmBinary, printErr: quietDebugLog });
 }
