@@ -2,7 +2,7 @@ import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import type { ZstdStreamOptions } from "../compress/stream.ts";
 import { type C1zOptions, openC1z } from "./open.ts";
 import type { SqliteC1zStore } from "./sqlite-store.ts";
-import { type C1zStreamResult, type ChunkSink, chunksOf, encodeC1zStream } from "./stream.ts";
+import { type C1zStreamResult, type ChunkSink, encodeC1zStream } from "./stream.ts";
 
 /** Reads and opens a c1z file (Node, Bun, Deno; Workers have no filesystem). */
 export async function readC1zFile(path: string, options: C1zOptions = {}): Promise<SqliteC1zStore> {
@@ -56,9 +56,10 @@ export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise
     return { bytes: (await writeC1zFileFromSqlite(store.path, path, store.compression)).c1zBytes };
   }
   // Compressed as a stream too: a one-shot wasm compressor cannot hold a database of a few GB.
-  const sqlite = store.sqliteBytes();
+  // sql.js on chunked pages hands out its chunks, so the file is not copied whole either.
+  const sqlite = store.sqliteChunks();
   const result = await replaceFileAtomic(path, (handle) =>
-    encodeC1zStream(chunksOf(sqlite), fileSink(handle), store.compression),
+    encodeC1zStream(sqlite, fileSink(handle), store.compression),
   );
   return { bytes: result.c1zBytes };
 }

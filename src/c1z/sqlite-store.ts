@@ -24,6 +24,7 @@ import type {
   SyncStats,
   SyncType,
 } from "./store.ts";
+import { chunksOf } from "./stream.ts";
 import { DEFAULT_KEEP_SYNCS, SyncRuns } from "./sync-runs.ts";
 import { C1zRowWriter } from "./writer.ts";
 
@@ -239,6 +240,19 @@ export class SqliteC1zStore implements C1zWriter {
     const bytes = this.db.serialize();
     if (this.syncs.currentSyncId) this.db.beginBatch();
     return bytes;
+  }
+
+  /**
+   * `sqliteBytes()` a chunk at a time, without a whole copy where the engine allows it
+   * (sql.js on chunked pages). Read it before writing to the store again: the chunks may be
+   * views of the live file.
+   */
+  sqliteChunks(): Iterable<Uint8Array> {
+    if (!this.db.fileChunks) return chunksOf(this.sqliteBytes());
+    this.db.commitBatch();
+    const chunks = this.db.fileChunks();
+    if (this.syncs.currentSyncId) this.db.beginBatch();
+    return chunks;
   }
 
   encode(compression: CompressOptions = this.options.compression ?? {}): EncodedC1z {

@@ -1,8 +1,8 @@
 import { loadNativeEngine } from "#sqlite-native";
-import { sqlJsEngine } from "./sqljs.ts";
+import { sqlJsEngine } from "./sqljs-engine.ts";
 import type { EngineChoice, SqliteEngine } from "./types.ts";
 
-export { sqlJsEngine } from "./sqljs.ts";
+export { sqlJsEngine } from "./sqljs-engine.ts";
 export type * from "./types.ts";
 
 let native: Promise<SqliteEngine | undefined> | undefined;

@@ -20,3 +20,9 @@ export async function loadPagedSqlJs(): Promise<PagedSqlJs> {
   const wasmBinary = readFileSync(require.resolve("sql.js/dist/sql-wasm-debug.wasm"));
   return init({ wasmBinary, printErr: quietDebugLog });
 }
+
+/**
+ * sql.js's in-memory databases live on chunked pages here (src/storage/sqljs-engine.ts): a
+ * process's memory is the limit, and MEMFS costs a database's size again while it grows.
+ */
+export const inMemoryOnPages = true;

@@ -16,3 +16,9 @@ export function loadPagedSqlJs(): Promise<PagedSqlJs> {
     },
   });
 }
+
+/**
+ * Workers keep MEMFS for in-memory databases: the large ones live on Durable Object pages,
+ * and the debug glue the paged FS needs is the bigger module to load in every isolate.
+ */
+export const inMemoryOnPages = false;

@@ -12,7 +12,7 @@ import {
   MemoryScratchStore,
   type PageStore,
 } from "./paged-store.ts";
-import { sqlJsEngine } from "./sqljs.ts";
+import { sqlJsEngine } from "./sqljs-engine.ts";
 import type { SqliteDatabase } from "./types.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "paged-sqljs-"));

@@ -4,6 +4,7 @@
  * Durable Object's SQLite storage, so the database also outlives the invocation.
  */
 import { loadPagedSqlJs } from "#sqljs-paged";
+import { ChunkedPageStore } from "./chunk-store.ts";
 import { PagedFile, pageFilesIn } from "./paged-fs.ts";
 import type { PagedSqlJs } from "./paged-sqljs-types.ts";
 import { MemoryScratchStore, type PageStore, readPagedFile, type ScratchPageStore } from "./paged-store.ts";
@@ -73,13 +74,26 @@ export class PagedDatabase extends SqlJsDb {
     private readonly SQL: PagedSqlJs,
     private readonly file: PagedFile,
     private readonly cleanup: () => void,
+    volatile: boolean,
   ) {
-    super(db);
+    super(db, [], volatile);
   }
 
   static async open(store: PageStore, options: PagedOptions = {}): Promise<PagedDatabase> {
+    return PagedDatabase.openLoaded(await PagedDatabase.module(), store, options);
+  }
+
+  /** The generated FS-exposing sql.js, loaded once for the process. */
+  static module(): Promise<PagedSqlJs> {
     loading ??= loadPagedSqlJs();
-    const SQL = await loading;
+    return loading;
+  }
+
+  /**
+   * `open` with the module at hand, so a synchronous engine can open databases.
+   * `volatile`: nothing of the file outlives the process (VACUUM may skip its journal).
+   */
+  static openLoaded(SQL: PagedSqlJs, store: PageStore, options: PagedOptions = {}, volatile = false): PagedDatabase {
     const FS = SQL.FS;
     const dir = `/paged-${++mounts}`;
     const file = new PagedFile(store, options.filePages ?? 64);
@@ -139,7 +153,7 @@ export class PagedDatabase extends SqlJsDb {
       cleanup();
       throw error;
     }
-    return new PagedDatabase(db, store, SQL, file, cleanup);
+    return new PagedDatabase(db, store, SQL, file, cleanup, volatile);
   }
 
   /** SQLite reports a failing page store as "disk I/O error": say what failed. */
@@ -167,15 +181,23 @@ export class PagedDatabase extends SqlJsDb {
     return new Error(`${error.message}: the page store failed: ${cause}`, { cause: failure });
   }
 
-  /** The whole file as one array (tests, small databases); uploads stream it with `readPagedFile`. */
+  /** The whole file as one array (tests, small databases); uploads stream it with `fileChunks`. */
   override serialize(): Uint8Array {
     const out = new Uint8Array(this.store.size());
     let offset = 0;
-    for (const chunk of readPagedFile(this.store)) {
+    for (const chunk of this.fileChunks()) {
       out.set(chunk, offset);
       offset += chunk.length;
     }
     return out;
+  }
+
+  /**
+   * The file in order, a chunk at a time, without copying it whole: views of the chunks of a
+   * `ChunkedPageStore`, else pages read into one fresh chunk at a time. Valid until the next write.
+   */
+  fileChunks(): Iterable<Uint8Array> {
+    return this.store instanceof ChunkedPageStore ? this.store.chunkViews() : readPagedFile(this.store);
   }
 
   override close(): void {

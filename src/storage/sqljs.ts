@@ -4,8 +4,11 @@ import type { RunResult, SqliteDatabase, SqliteEngine, SqlRow, SqlStatement, Sql
 
 let loading: Promise<SqlJsStatic> | undefined;
 
-/** sql.js keeps the first init promise for the process anyway; we load the wasm once too. */
-export async function sqlJsEngine(): Promise<SqliteEngine> {
+/**
+ * sql.js on its own MEMFS (Workers' in-memory databases; sqljs-engine.ts picks the engine).
+ * sql.js keeps the first init promise for the process anyway; we load the wasm once too.
+ */
+export async function memfsSqlJsEngine(): Promise<SqliteEngine> {
   loading ??= loadSqlJs();
   const SQL = await loading;
   return {

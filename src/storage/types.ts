@@ -37,6 +37,11 @@ export interface SqliteDatabase {
   readonly inBatch: boolean;
   /** The whole database file, as SQLite would write it to disk. */
   serialize(): Uint8Array;
+  /**
+   * The same bytes in order, a chunk at a time, where the engine can hand them out without
+   * copying the file whole (sql.js on chunked pages). Each chunk is valid until the next write.
+   */
+  fileChunks?(): Iterable<Uint8Array>;
   /** VACUUM, the cheapest way the engine can. Needs no open transaction. */
   vacuum(): void;
   /** The database file on disk, for file-backed databases (outside any transaction it holds every page). */
