@@ -6,7 +6,7 @@
  * same wasm speed, unminified glue) does. Generated at install and by wrangler's build, never
  * committed. Run: node scripts/gen-sqljs-paged.mjs
  *
- * Two more changes:
+ * Three more changes (the third: no debug log of every wasm heap growth, see below):
  * - The debug glue wraps every wasm export in a closure that asserts the runtime is up and
  *   counts the arguments, on every call (each `step`, `bind`, column read). The wrappers are
  *   replaced by the exports themselves: 300k prepared inserts took 2.3–2.6 s against 1.5–1.6 s
@@ -75,6 +75,9 @@ for (const [flavor, file, out] of [
   const wrapped = source.match(exportWrapper)?.length ?? 0;
   if (wrapped < 20) throw new Error(`sql.js ${file}: ${wrapped} wrapped exports; update scripts/gen-sqljs-paged.mjs`);
   source = source.replace(exportWrapper, "$2");
+  // The debug runtime logs each wasm heap growth with console.warn (not through printErr):
+  // a sync of 1M grants on sql.js printed them all to the CLI's stderr.
+  source = replaceOnce(source, file, "var runtimeDebug = true;", "var runtimeDebug = false;");
   const patched = replaceOnce(
     source,
     file,

@@ -2,6 +2,7 @@
 import { encodeSqliteFile } from "../c1z/file.ts";
 import { SqliteC1zStore } from "../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../c1z/store.ts";
+import { encodeC1zStream } from "../c1z/stream.ts";
 import type { SyncResult } from "../sync/types.ts";
 import { type SaveResult, saveC1z } from "../upload/index.ts";
 import { type ChunkWriter, type StreamSaveOptions, saveC1zStream } from "../upload/stream.ts";
@@ -30,13 +31,25 @@ export function fileBackedC1z(store: C1zWriter): FileBackedC1z | undefined {
 }
 
 /**
+ * An in-memory store whose database hands out its chunks (sql.js on chunked pages, Node/Bun/Deno):
+ * its c1z written as a stream from them, with no whole copy of the database. Else undefined.
+ */
+export function chunkedC1z(store: C1zWriter): ((write: ChunkWriter) => Promise<void>) | undefined {
+  if (!(store instanceof SqliteC1zStore) || store.path !== undefined || !store.streamsChunks) return undefined;
+  return async (write) => {
+    await encodeC1zStream(store.sqliteChunks(), write, store.compression);
+  };
+}
+
+/**
  * Saves the store's c1z at a location. A file-backed store streams from its database
- * file: to a temp file renamed over the target, or as a multipart upload (aborted on
- * any failure). An in-memory store (workerd, sql.js) is serialized and saved whole.
+ * file, sql.js on chunked pages from its chunks: to a temp file renamed over the target, or
+ * as a multipart upload (aborted on any failure). Other in-memory stores (workerd's sql.js,
+ * native in memory) are serialized and saved whole.
  */
 export function saveStoreC1z(location: string, store: C1zWriter, options: StreamSaveOptions = {}): Promise<SaveResult> {
-  const streamed = fileBackedC1z(store);
-  return streamed ? saveC1zStream(location, streamed.produce, options) : saveC1z(location, store.toBytes(), options);
+  const produce = fileBackedC1z(store)?.produce ?? chunkedC1z(store);
+  return produce ? saveC1zStream(location, produce, options) : saveC1z(location, store.toBytes(), options);
 }
 
 /**
