@@ -52,8 +52,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  */
 export async function writeC1zFile(path: string, store: SqliteC1zStore): Promise<{ bytes: number }> {
   if (store.path) {
-    store.commit();
-    return { bytes: (await writeC1zFileFromSqlite(store.path, path, store.compression)).c1zBytes };
+    const result = await replaceFileAtomic(path, (handle) => encodeStoreFile(store, fileSink(handle)));
+    return { bytes: result.c1zBytes };
   }
   // Compressed as a stream too: a one-shot wasm compressor cannot hold a database of a few GB.
   // sql.js on chunked pages hands out its chunks, so the file is not copied whole either.
@@ -93,6 +93,33 @@ export function encodeSqliteFile(
   options: ZstdStreamOptions = {},
 ): Promise<C1zStreamResult> {
   return encodeC1zStream(fileChunks(sqlitePath), sink, options);
+}
+
+/** Where a file-backed store's packed copy is made while its c1z is written (removed after). */
+export function packedPathFor(sqlitePath: string): string {
+  return `${sqlitePath}-packed`;
+}
+
+/**
+ * A file-backed store's c1z into `sink`, streamed from its database file, or, after a cleanup,
+ * from a packed copy beside it (VACUUM's result, written once: SqliteC1zStore.packInto) that
+ * is removed afterwards. The store's own file is left as it is either way.
+ */
+export async function encodeStoreFile(store: SqliteC1zStore, sink: ChunkSink): Promise<C1zStreamResult> {
+  const path = store.path;
+  if (path === undefined) throw new Error("encodeStoreFile needs a file-backed store");
+  // Every page must be in the file before it is read.
+  store.commit();
+  if (!store.packsOnWrite) return encodeSqliteFile(path, sink, store.compression);
+  const packed = packedPathFor(path);
+  // Left by a process killed while packing.
+  await rm(packed, { force: true });
+  try {
+    store.packInto(packed);
+    return await encodeSqliteFile(packed, sink, store.compression);
+  } finally {
+    await rm(packed, { force: true });
+  }
 }
 
 /** SQLite file → zstd stream → c1z file, atomically; memory stays bounded whatever the file size. */

@@ -9,7 +9,8 @@ import type { CompressOptions } from "../compress/index.ts";
 import type { Entitlement, Grant, Resource, ResourceId, ResourceType } from "../model/types.ts";
 import type { SqliteDatabase } from "../storage/index.ts";
 import { type EncodedC1z, encodeC1zWithInfo } from "./envelope.ts";
-import { GrantIndexes } from "./grant-indexes.ts";
+import { GRANT_INDEX_ORDER, GrantIndexes } from "./grant-indexes.ts";
+import { isPacked, packInto } from "./pack.ts";
 import { C1zRowReader } from "./reader.ts";
 import { StatementCache } from "./statements.ts";
 import type {
@@ -41,6 +42,8 @@ export interface StoreOptions {
    */
   deferGrantIndexes?: boolean;
 }
+
+const grantIndexOrder = (table: string) => (table === "v1_grants" ? GRANT_INDEX_ORDER : []);
 
 export class SqliteC1zStore implements C1zWriter {
   private readonly statements: StatementCache;
@@ -134,7 +137,9 @@ export class SqliteC1zStore implements C1zWriter {
   }
 
   endSync(): void {
-    this.grantIndexes.restoreAll();
+    // A file-backed store's c1z is written from a packed copy laid out in Go's order (packInto).
+    if (this.db.path !== undefined) this.grantIndexes.buildMissing();
+    else this.grantIndexes.restoreAll();
     this.syncs.end((syncId) => this.reader.computeStats(syncId));
     this.db.commitBatch();
   }
@@ -142,13 +147,55 @@ export class SqliteC1zStore implements C1zWriter {
   /**
    * Go's retention (SyncRuns.deleteOld), then VACUUM, which needs no open transaction. Deferred
    * grant indexes are built first, so VACUUM packs them too and leaves no free pages behind.
+   * A file-backed store is not vacuumed in place: its c1z is written from a packed copy
+   * (`packInto`), which is VACUUM's result written once, and the work file stays as it is.
    */
   cleanup(keep = DEFAULT_KEEP_SYNCS): void {
     this.syncs.deleteOld(keep);
+    if (this.db.path !== undefined) {
+      this.grantIndexes.buildMissing();
+      this.commit();
+      return;
+    }
     this.grantIndexes.restoreAll();
     this.db.commitBatch();
     this.db.vacuum();
     if (this.syncs.currentSyncId) this.db.beginBatch();
+  }
+
+  /**
+   * Whether the c1z must be written from a packed copy (`packInto`) rather than from the file as
+   * it is: a file-backed store with no sync running whose file is not laid out as VACUUM would
+   * leave it in Go's order. Read from the file, not remembered, so a store re-opened after a
+   * cleanup (the process restarted before its c1z was written) still packs. A snapshot taken
+   * while a sync runs is written as it is, as before.
+   */
+  get packsOnWrite(): boolean {
+    if (this.db.path === undefined || this.syncs.currentSyncId) return false;
+    this.db.commitBatch();
+    return !isPacked(this.db, grantIndexOrder);
+  }
+
+  /**
+   * The database, as VACUUM would leave it, written into the new file `path` (see pack.ts); the
+   * store's own file is only read. What was written is committed first.
+   */
+  packInto(path: string): void {
+    this.db.commitBatch();
+    try {
+      if (!packInto(this.db, path, grantIndexOrder)) {
+        // A schema pack.ts does not lay out (views, triggers…): SQLite's own copy, in Go's order.
+        this.db.transaction(() => this.grantIndexes.reorder());
+        const vacuum = this.db.prepare("vacuum into ?");
+        try {
+          vacuum.run(path);
+        } finally {
+          vacuum.finalize();
+        }
+      }
+    } finally {
+      if (this.syncs.currentSyncId) this.db.beginBatch();
+    }
   }
 
   // ---- writes ----
@@ -237,6 +284,11 @@ export class SqliteC1zStore implements C1zWriter {
   sqliteBytes(): Uint8Array {
     // sql.js re-opens the database to export it: no transaction may be open across that.
     this.db.commitBatch();
+    if (this.packsOnWrite) {
+      // The bytes as a cleanup that vacuums in place leaves them (engines here hold no files beside the database).
+      this.db.transaction(() => this.grantIndexes.reorder());
+      this.db.vacuum();
+    }
     const bytes = this.db.serialize();
     if (this.syncs.currentSyncId) this.db.beginBatch();
     return bytes;

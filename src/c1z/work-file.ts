@@ -48,9 +48,11 @@ export async function openC1zWorkFile(
   return new SqliteC1zStore(db, options);
 }
 
-/** Removes a work database and SQLite's files beside it (journal, WAL, shared memory). */
+/** Removes a work database and the files beside it (journal, WAL, shared memory, a packed copy). */
 export async function removeC1zWorkFile(dbPath: string): Promise<void> {
-  await Promise.all(["", "-journal", "-wal", "-shm"].map((suffix) => rm(`${dbPath}${suffix}`, { force: true })));
+  await Promise.all(
+    ["", "-journal", "-wal", "-shm", "-packed"].map((suffix) => rm(`${dbPath}${suffix}`, { force: true })),
+  );
 }
 
 /** Decodes a c1z into a SQLite file without holding the database in memory. */

@@ -1,5 +1,5 @@
 /** Sync destinations: where a finished sync's c1z goes. */
-import { encodeSqliteFile } from "../c1z/file.ts";
+import { encodeStoreFile } from "../c1z/file.ts";
 import { SqliteC1zStore } from "../c1z/sqlite-store.ts";
 import type { C1zWriter } from "../c1z/store.ts";
 import { encodeC1zStream } from "../c1z/stream.ts";
@@ -23,9 +23,7 @@ export function fileBackedC1z(store: C1zWriter): FileBackedC1z | undefined {
   return {
     path,
     async produce(write) {
-      // Every page must be in the file before it is read.
-      store.commit();
-      await encodeSqliteFile(path, write, store.compression);
+      await encodeStoreFile(store, write);
     },
   };
 }
