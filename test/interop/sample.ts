@@ -3,7 +3,7 @@
  * a child resource, profiles with several keys (integer-like ones included),
  * unicode, grant metadata and GrantExpandable.
  */
-import { createC1z } from "../../src/c1z/index.ts";
+import { createC1z, openC1zWorkFile } from "../../src/c1z/index.ts";
 import type { SqliteC1zStore } from "../../src/c1z/sqlite-store.ts";
 import {
   app,
@@ -18,8 +18,12 @@ import {
 } from "../../src/model/builders.ts";
 import type { EngineChoice } from "../../src/storage/index.ts";
 
-export async function writeSample(engine?: EngineChoice): Promise<SqliteC1zStore> {
-  const store = await createC1z({ engine });
+/**
+ * `workFile`: the sample goes into a file-backed native store there, which ends as runSync ends
+ * (cleanup, then endSync), so its c1z is written from the packed copy (src/c1z/pack.ts).
+ */
+export async function writeSample(engine?: EngineChoice, workFile?: string): Promise<SqliteC1zStore> {
+  const store = workFile ? await openC1zWorkFile(workFile) : await createC1z({ engine });
   store.startSync("full");
 
   const userType = resourceType({ displayName: "User", traits: ["user"], skip: "entitlementsAndGrants" });
@@ -83,6 +87,7 @@ export async function writeSample(engine?: EngineChoice): Promise<SqliteC1zStore
     grant(crm, crmAccess, alice.id ?? alice),
     grant(project, projectAdmin, alice.id ?? alice),
   ]);
+  if (workFile) store.cleanup();
   store.endSync();
   return store;
 }
