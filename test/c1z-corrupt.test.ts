@@ -15,6 +15,7 @@ import { V1_DDL, V1_TABLES } from "../src/c1z/schema.ts";
 import { ourListing } from "./interop/our-listing.ts";
 import { writeSample } from "./interop/sample.ts";
 import { findCommand, type Listing, repoRoot, runOk, vectorsDir } from "./interop/tools.ts";
+import { concatBytes } from "./support/compress-tools.ts";
 
 const MiB = 1024 * 1024;
 const zstdCli = findCommand("zstd");
@@ -38,15 +39,7 @@ function randomBytes(random: () => number, length: number): Uint8Array {
   return Uint8Array.from({ length }, () => Math.floor(random() * 256));
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 const ascii = (text: string) => new TextEncoder().encode(text);
 const C1ZF = Uint8Array.of(0x43, 0x31, 0x5a, 0x46, 0x00);
 const ZSTD_MAGIC = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd);

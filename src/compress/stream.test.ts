@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
+import { concatBytes, hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
 import { locateSingleFrame } from "./frame.ts";
 import { type ChunkSink, compressStream, createZstdEncoder, streamingZstd } from "./stream.ts";
 import { decompressZstd } from "./zstd.ts";
@@ -20,15 +20,7 @@ function content(length: number): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 function* pieces(data: Uint8Array, sizes: number[]): Generator<Uint8Array> {
   let o = 0;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
+import { concatBytes, hasTool, pseudoRandom, run, runStatus } from "../../test/support/compress-tools.ts";
 import { ZstdError } from "./errors.ts";
 import { locateSingleFrame } from "./frame.ts";
 import { rawZstdFrame } from "./raw-frame.ts";
@@ -20,15 +20,7 @@ function codeOf(fn: () => unknown): string {
   return "no error";
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 /** A frame header by hand: FHD, window descriptor, optional 8-byte FCS. */
 function header(fhd: number, windowDescriptor: number | undefined, fcs?: number): Uint8Array {

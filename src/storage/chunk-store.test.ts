@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { concatBytes } from "../../test/support/compress-tools.ts";
 import { ChunkedPageStore } from "./chunk-store.ts";
 import { PagedFile } from "./paged-fs.ts";
 
@@ -9,16 +10,7 @@ function pattern(length: number, seed = 1): Uint8Array {
   return bytes;
 }
 
-const concat = (parts: Iterable<Uint8Array>): Uint8Array => {
-  const list = [...parts].map((part) => part.slice());
-  const out = new Uint8Array(list.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of list) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 
 describe("ChunkedPageStore", () => {
   // Small chunks (4 pages of 512 bytes) so every test crosses chunk boundaries.

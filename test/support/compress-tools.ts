@@ -20,6 +20,18 @@ export function runStatus(
   return { status: result.status, stderr: result.stderr.toString() };
 }
 
+/** The parts joined into one array; each is copied as it comes (an iterator may reuse its buffer). */
+export function concatBytes(parts: Iterable<Uint8Array>): Uint8Array {
+  const list = Array.from(parts, (part) => part.slice());
+  const out = new Uint8Array(list.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of list) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
 export function pseudoRandom(length: number, seed = 1): Uint8Array {
   const out = new Uint8Array(length);
