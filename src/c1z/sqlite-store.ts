@@ -294,16 +294,16 @@ export class SqliteC1zStore implements C1zWriter {
     return bytes;
   }
 
-  /**
-   * `sqliteBytes()` a chunk at a time, without a whole copy where the engine allows it
-   * (sql.js on chunked pages). Read it before writing to the store again: the chunks may be
-   * views of the live file.
-   */
   /** Whether `sqliteChunks()` streams the database without a whole copy. */
   get streamsChunks(): boolean {
     return this.db.fileChunks !== undefined;
   }
 
+  /**
+   * `sqliteBytes()` a chunk at a time, without a whole copy where the engine allows it
+   * (sql.js on chunked pages). Read it before writing to the store again: the chunks may be
+   * views of the live file.
+   */
   sqliteChunks(): Iterable<Uint8Array> {
     if (!this.db.fileChunks) return chunksOf(this.sqliteBytes());
     this.db.commitBatch();
