@@ -677,6 +677,37 @@ describe("checkpoints and progress", () => {
     expect([...grantsOf(store, result.syncId).keys()].sort()).toEqual([...grantsOf(whole).keys()].sort());
   });
 
+  it("a grant expansion cut by runDurationMs resumes at its saved position and gives the same grants", async () => {
+    // Every clock read moves time on, so expansion slices end after a few destinations and
+    // runs end inside the expansion.
+    const clock = new FakeClock();
+    const ticking = { now: () => (clock.time += 100), sleep: clock.sleep };
+    const org = buildOrg({ users: 30, groups: 60, pageSize: 50 });
+    const store = await createC1z({ now: ticking.now });
+    const positions: number[] = [];
+    let result: Awaited<ReturnType<typeof runSync>> | undefined;
+    for (let runs = 0; !result; runs++) {
+      expect(runs).toBeLessThan(200);
+      try {
+        result = await runSync({ plugin: org.plugin, client: {}, store, clock: ticking, runDurationMs: 1500 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(SyncNotCompleteError);
+        const token = JSON.parse(store.getSync(store.currentSyncId as string)?.syncToken ?? "{}");
+        if (token.expanded_destinations !== undefined) positions.push(token.expanded_destinations);
+      }
+    }
+    // More than one run ended inside the expansion, each further on than the last (a run that
+    // started the expansion again would end at the same position).
+    expect(positions.length).toBeGreaterThan(1);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(positions.length);
+    const whole = (await sync(buildOrg({ users: 30, groups: 60, pageSize: 50 }).plugin)).store;
+    const expected = grantsOf(whole);
+    const got = grantsOf(store, result.syncId);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, grant] of expected) expect(got.get(id)?.sources, id).toEqual(grant.sources);
+  });
+
   it("emits phases in Baton's order and progress with counts, pages, rate and estimates", async () => {
     const { events, result } = await sync(buildOrg({ users: 8, groups: 3 }).plugin);
     const phases = events.filter((e) => e.type === "phase").map((e) => e.type === "phase" && e.phase);

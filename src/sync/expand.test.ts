@@ -26,7 +26,14 @@ import {
   ResourceSchema,
 } from "../model/types.ts";
 import { nativeEngine } from "../storage/index.ts";
-import { type ExpandOptions, type ExpandResult, expandGrants, loadGraph, MAX_EXPANSION_DEPTH } from "./expand.ts";
+import {
+  type ExpandOptions,
+  type ExpandResult,
+  expandGrants,
+  GrantExpansion,
+  loadGraph,
+  MAX_EXPANSION_DEPTH,
+} from "./expand.ts";
 
 const engines = (await nativeEngine()) ? (["sqljs", "native"] as const) : (["sqljs"] as const);
 
@@ -292,6 +299,31 @@ describe.each(engines)("grant expansion as bytes (%s)", (engine) => {
         expect(got.outcome, `seed ${seed}, cache ${cachedGrantsLimit}`).toEqual(want.outcome);
         expect(got.rows, `seed ${seed}, cache ${cachedGrantsLimit}`).toEqual(want.rows);
       }
+      // Resumed: every slice (one or two destinations) in a new expansion from the saved
+      // position, as the next invocation builds it; with `redo`, every other slice is done
+      // twice, as after an invocation that died before saving its position.
+      for (const redo of [false, true]) {
+        const label = `seed ${seed}, resumed${redo ? " with redone slices" : ""}`;
+        const got = await expandWith(engine, org, (store) => {
+          // Edges dropped at load are counted by every expansion; those into missing entitlements, by the slice.
+          const sum = { created: 0, updated: 0, droppedEdges: 0 };
+          let position = 0;
+          for (let slice = 0; ; slice++) {
+            const expansion = new GrantExpansion(store, { legacyGrantSources, cachedGrantsLimit: 5 });
+            expansion.skipTo(position);
+            const droppedAtLoad = expansion.result.droppedEdges;
+            let destinations = 0;
+            const done = expansion.expandSome(() => ++destinations >= 1 + (slice % 2));
+            sum.created += expansion.result.created;
+            sum.updated += expansion.result.updated;
+            sum.droppedEdges += expansion.result.droppedEdges - droppedAtLoad;
+            if (done) return { ...expansion.result, ...sum, droppedEdges: droppedAtLoad + sum.droppedEdges };
+            if (!(redo && slice % 2 === 1)) position = expansion.position;
+          }
+        });
+        expect(got.rows, label).toEqual(want.rows);
+        if (!redo) expect(got.outcome, label).toEqual(want.outcome);
+      }
       if (typeof want.outcome !== "string") {
         created += want.outcome.created;
         updated += want.outcome.updated;
@@ -300,6 +332,25 @@ describe.each(engines)("grant expansion as bytes (%s)", (engine) => {
     // The organisations exercise both kinds of write.
     expect(created).toBeGreaterThan(1000);
     expect(updated).toBeGreaterThan(100);
+  });
+});
+
+describe("a resumed grant expansion", () => {
+  it("refuses a position it cannot take up", async () => {
+    const store = await createC1z({ engine: "sqljs" });
+    store.startSync("full");
+    const org = organisation(7);
+    store.putEntitlements(org.entitlements);
+    store.putGrants(org.grants);
+    const expansion = new GrantExpansion(store);
+    expect(expansion.total).toBeGreaterThan(1);
+    for (const position of [-1, 1.5, Number.NaN, expansion.total + 1]) {
+      expect(() => expansion.skipTo(position)).toThrow(/cannot resume at destination/);
+    }
+    expansion.skipTo(expansion.total);
+    expect(expansion.expandSome()).toBe(true);
+    expect(expansion.result.created).toBe(0);
+    store.close();
   });
 });
 

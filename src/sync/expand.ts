@@ -336,45 +336,114 @@ class Destination {
   }
 }
 
-export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): ExpandResult {
-  const syncId = options.syncId ?? store.currentSyncId;
-  const maxDepth = options.maxDepth ?? MAX_EXPANSION_DEPTH;
-  const legacy = options.legacyGrantSources === true;
-  const cacheLimit = options.cachedGrantsLimit ?? CACHED_GRANTS_LIMIT;
-  const { graph, dropped } = loadGraph(store, syncId);
-  const edges = graph.edgeCount;
-  const cyclesCollapsed = graph.collapseCycles();
-  const { order, depth } = graph.topologicalOrder();
-  const deepest = Math.max(0, ...depth.values());
-  if (deepest > maxDepth) {
-    throw new ExpansionError(`grant expansion exceeded the maximum depth (${maxDepth}): a chain of ${deepest} edges`);
+/**
+ * One grant expansion, run in slices: `expandSome` expands destinations until a slice is
+ * full, writes what it made and stops, so a caller can checkpoint, yield or end its
+ * invocation between slices. `position` is how many destinations (in topological order)
+ * are expanded and written; a later run that rebuilds the expansion from the same store
+ * calls `skipTo(position)`. Skipped destinations are not cached: destinations fed by them
+ * read their grants from the store, which gives the same grants. Expanding a destination
+ * again is harmless too (its grants already hold their sources), so a slice whose
+ * position was never saved is simply done again.
+ */
+export class GrantExpansion {
+  readonly result: ExpandResult;
+  /** Destination nodes in topological order. */
+  private readonly destinations: number[];
+  private next = 0;
+  private readonly graph: EntitlementGraph;
+  private readonly syncId: string | undefined;
+  private readonly legacy: boolean;
+  private readonly cacheLimit: number;
+  private readonly principals = new Principals();
+  private readonly sourceKeys = new Map<string, Uint8Array>();
+  private readonly sourceEntitlements = new Map<string, Entitlement | undefined>();
+  /** A destination's final grants, kept while destinations it feeds are still to come. */
+  private readonly finalGrants = new Map<string, SourceGrants>();
+  private cachedGrants = 0;
+  private readonly consumersLeft = new Map<number, number>();
+  private pending: EncodedGrantRow[] = [];
+
+  constructor(
+    private readonly store: C1zWriter,
+    private readonly options: ExpandOptions = {},
+  ) {
+    this.syncId = options.syncId ?? store.currentSyncId;
+    const maxDepth = options.maxDepth ?? MAX_EXPANSION_DEPTH;
+    this.legacy = options.legacyGrantSources === true;
+    this.cacheLimit = options.cachedGrantsLimit ?? CACHED_GRANTS_LIMIT;
+    const { graph, dropped } = loadGraph(store, this.syncId);
+    this.graph = graph;
+    const edges = graph.edgeCount;
+    const cyclesCollapsed = graph.collapseCycles();
+    const { order, depth } = graph.topologicalOrder();
+    const deepest = Math.max(0, ...depth.values());
+    if (deepest > maxDepth) {
+      throw new ExpansionError(`grant expansion exceeded the maximum depth (${maxDepth}): a chain of ${deepest} edges`);
+    }
+    this.result = { edges, cyclesCollapsed, depth: deepest, droppedEdges: dropped, created: 0, updated: 0 };
+    this.destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
+    for (const node of this.destinations) {
+      for (const parent of graph.in.get(node)?.keys() ?? [])
+        this.consumersLeft.set(parent, (this.consumersLeft.get(parent) ?? 0) + 1);
+    }
   }
 
-  const result: ExpandResult = {
-    edges,
-    cyclesCollapsed,
-    depth: deepest,
-    droppedEdges: dropped,
-    created: 0,
-    updated: 0,
-  };
-  const principals = new Principals();
-  const sourceKeys = new Map<string, Uint8Array>();
-  const sourceEntitlements = new Map<string, Entitlement | undefined>();
-  const destinations = order.filter((node) => (graph.in.get(node)?.size ?? 0) > 0);
-  // A destination's final grants, kept while destinations it feeds are still to come.
-  const finalGrants = new Map<string, SourceGrants>();
-  let cachedGrants = 0;
-  const consumersLeft = new Map<number, number>();
-  for (const node of destinations) {
-    for (const parent of graph.in.get(node)?.keys() ?? [])
-      consumersLeft.set(parent, (consumersLeft.get(parent) ?? 0) + 1);
+  /** Destinations expanded and written so far. */
+  get position(): number {
+    return this.next;
   }
-  const sourceGrantsOf = (sourceId: string, resourceTypeIds: readonly string[] = []): SourceGrants => {
-    const cached = finalGrants.get(sourceId);
+
+  get total(): number {
+    return this.destinations.length;
+  }
+
+  get done(): boolean {
+    return this.next >= this.destinations.length;
+  }
+
+  /** Takes up after `position` destinations a previous run expanded and wrote. */
+  skipTo(position: number): void {
+    if (!Number.isInteger(position) || position < this.next || position > this.destinations.length) {
+      throw new ExpansionError(
+        `grant expansion cannot resume at destination ${position} of ${this.destinations.length} (now at ${this.next})`,
+      );
+    }
+    for (; this.next < position; this.next++) this.release(this.incoming(this.destinations[this.next] as number));
+  }
+
+  /**
+   * Expands destinations until all are done or `sliceFull(grants touched in this slice)`
+   * says so after one, then writes what is pending. Returns whether all are done.
+   */
+  expandSome(sliceFull: (touched: number) => boolean = () => false): boolean {
+    let touched = 0;
+    while (!this.done) {
+      touched += this.expandNode(this.destinations[this.next] as number);
+      this.next++;
+      this.options.onProgress?.(this.next, this.destinations.length, this.result.created);
+      if (sliceFull(touched)) break;
+    }
+    this.flush();
+    return this.done;
+  }
+
+  private incoming(node: number) {
+    return [...(this.graph.in.get(node) ?? [])].sort(([a], [b]) => a - b);
+  }
+
+  private flush(): void {
+    for (let start = 0; start < this.pending.length; start += WRITE_CHUNK) {
+      this.store.putExpandedGrantRows(this.pending.slice(start, start + WRITE_CHUNK));
+    }
+    this.pending = [];
+  }
+
+  private sourceGrantsOf(sourceId: string, resourceTypeIds: readonly string[] = []): SourceGrants {
+    const cached = this.finalGrants.get(sourceId);
     if (!cached) {
-      const filter = { syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] };
-      return sourceGrantsFrom(heldGrants(store, filter, principals));
+      const filter = { syncId: this.syncId, entitlementId: sourceId, principalResourceTypeIds: [...resourceTypeIds] };
+      return sourceGrantsFrom(heldGrants(this.store, filter, this.principals));
     }
     if (resourceTypeIds.length === 0) return cached;
     const types = new Set(resourceTypeIds);
@@ -385,40 +454,49 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
       kept.sources.push(cached.sources[i]);
     }
     return kept;
-  };
-  let pending: EncodedGrantRow[] = [];
-  const flush = () => {
-    for (let start = 0; start < pending.length; start += WRITE_CHUNK) {
-      store.putExpandedGrantRows(pending.slice(start, start + WRITE_CHUNK));
+  }
+
+  /** Drops the cached grants of sources no destination still to come reads. */
+  private release(incoming: ReturnType<GrantExpansion["incoming"]>): void {
+    for (const [parent] of incoming) {
+      const left = (this.consumersLeft.get(parent) ?? 1) - 1;
+      this.consumersLeft.set(parent, left);
+      if (left > 0) continue;
+      for (const sourceId of this.graph.nodes.get(parent) ?? []) {
+        this.cachedGrants -= this.finalGrants.get(sourceId)?.principals.length ?? 0;
+        this.finalGrants.delete(sourceId);
+      }
     }
-    pending = [];
-  };
-  let done = 0;
-  for (const node of destinations) {
-    const incoming = [...(graph.in.get(node) ?? [])].sort(([a], [b]) => a - b);
-    const feedsLater = (consumersLeft.get(node) ?? 0) > 0;
-    for (const destinationId of graph.nodes.get(node) ?? []) {
+  }
+
+  /** Expands one destination node; returns how many grants it created or changed. */
+  private expandNode(node: number): number {
+    const { result, syncId, store, legacy } = this;
+    const incoming = this.incoming(node);
+    const feedsLater = (this.consumersLeft.get(node) ?? 0) > 0;
+    let touched = 0;
+    for (const destinationId of this.graph.nodes.get(node) ?? []) {
       const entitlement = store.getEntitlement(destinationId, syncId);
       if (!entitlement?.resource) {
         // Go drops edges into an entitlement that is not stored.
         result.droppedEdges += incoming.length;
         continue;
       }
-      const destination = new Destination(destinationId, entitlement, sourceKeys);
-      const stored = heldGrants(store, { syncId, entitlementId: destinationId }, principals);
+      const destination = new Destination(destinationId, entitlement, this.sourceKeys);
+      const stored = heldGrants(store, { syncId, entitlementId: destinationId }, this.principals);
       // A principal held twice (two grant ids): the last row is the one that gains sources.
       const held = new Map<string, HeldGrant>();
       for (const grant of stored) held.set(grant.principal.key, grant);
       const changed = new Map<string, HeldGrant>();
       const createdBefore = result.created;
       for (const [parent, spec] of incoming) {
-        for (const sourceId of graph.nodes.get(parent) ?? []) {
-          if (!sourceEntitlements.has(sourceId))
-            sourceEntitlements.set(sourceId, store.getEntitlement(sourceId, syncId));
-          if (!sourceEntitlements.get(sourceId)) continue;
+        for (const sourceId of this.graph.nodes.get(parent) ?? []) {
+          if (!this.sourceEntitlements.has(sourceId))
+            this.sourceEntitlements.set(sourceId, store.getEntitlement(sourceId, syncId));
+          if (!this.sourceEntitlements.get(sourceId)) continue;
           // The sources of a grant made from this source: one of two, shared by all of them.
           const onlyThis = [new Map([[sourceId, false]]), new Map([[sourceId, true]])];
-          const grants = sourceGrantsOf(sourceId, spec.resourceTypeIds);
+          const grants = this.sourceGrantsOf(sourceId, spec.resourceTypeIds);
           for (let i = 0; i < grants.principals.length; i++) {
             const principal = grants.principals[i];
             const sourceSources = grants.sources[i];
@@ -452,10 +530,11 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
         }
       }
       for (const grant of changed.values()) {
-        pending.push(grant.created ? destination.createdRow(grant) : encodedGrantRow(grant.grant as Grant));
+        this.pending.push(grant.created ? destination.createdRow(grant) : encodedGrantRow(grant.grant as Grant));
       }
-      if (pending.length >= WRITE_CHUNK) flush();
-      if (feedsLater && cachedGrants + stored.length + result.created - createdBefore <= cacheLimit) {
+      touched += changed.size;
+      if (this.pending.length >= WRITE_CHUNK) this.flush();
+      if (feedsLater && this.cachedGrants + stored.length + result.created - createdBefore <= this.cacheLimit) {
         // What reading the rows again would give: stored rows in order, then the new ones.
         const kept = sourceGrantsFrom(stored);
         for (const grant of changed.values()) {
@@ -463,22 +542,18 @@ export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): Exp
           kept.principals.push(grant.principal);
           kept.sources.push(grant.sources);
         }
-        finalGrants.set(destinationId, kept);
-        cachedGrants += kept.principals.length;
-      } else if (feedsLater) flush(); // read again from the store by the destinations it feeds
+        this.finalGrants.set(destinationId, kept);
+        this.cachedGrants += kept.principals.length;
+      } else if (feedsLater) this.flush(); // read again from the store by the destinations it feeds
     }
-    for (const [parent] of incoming) {
-      const left = (consumersLeft.get(parent) ?? 1) - 1;
-      consumersLeft.set(parent, left);
-      if (left > 0) continue;
-      for (const sourceId of graph.nodes.get(parent) ?? []) {
-        cachedGrants -= finalGrants.get(sourceId)?.principals.length ?? 0;
-        finalGrants.delete(sourceId);
-      }
-    }
-    done++;
-    options.onProgress?.(done, destinations.length, result.created);
+    this.release(incoming);
+    return touched;
   }
-  flush();
-  return result;
+}
+
+/** The whole expansion in one call. */
+export function expandGrants(store: C1zWriter, options: ExpandOptions = {}): ExpandResult {
+  const expansion = new GrantExpansion(store, options);
+  expansion.expandSome();
+  return expansion.result;
 }

@@ -24,7 +24,7 @@ import {
 import type { Page, ResourceTypeDefinition, SyncCallContext } from "../plugins/contract.ts";
 import { NotFoundError } from "../upstream/errors.ts";
 import { SyncError } from "./errors.ts";
-import { expandGrants } from "./expand.ts";
+import { GrantExpansion } from "./expand.ts";
 import {
   filterFullSyncGrant,
   isExpandable,
@@ -424,6 +424,14 @@ async function listGrants(run: SyncRun, action: Action): Promise<void> {
   if (next === "") run.advanceEstimate(1);
 }
 
+/**
+ * A slice of grant expansion ends after this many grants made or changed, or this long:
+ * between slices the engine checkpoints (the slice's writes, then its position in the
+ * token) and checks its run duration, so a long expansion spans invocations.
+ */
+const EXPANSION_SLICE_GRANTS = 50_000;
+const EXPANSION_SLICE_MS = 1_000;
+
 function grantExpansion(run: SyncRun, action: Action): void {
   if (run.options.skipExpansion || !run.state.needsExpansion) {
     advance(run, action, "");
@@ -431,20 +439,40 @@ function grantExpansion(run: SyncRun, action: Action): void {
   }
   if (!run.resumed) run.store.markSupportsDiff();
   try {
-    const result = expandGrants(run.store, {
-      syncId: run.syncId,
-      legacyGrantSources: run.options.legacyGrantSources,
-      onProgress: (done, total) => {
-        run.setEstimate(done, total);
-        run.pageDone();
-      },
-    });
-    run.expandedGrants += result.created;
-    run.countWritten("grants", result.created);
-    if (result.droppedEdges > 0) {
-      run.log.info("grant expansion dropped edges whose entitlement is not stored", { edges: result.droppedEdges });
+    let expansion = run.expansion;
+    if (!expansion) {
+      expansion = new GrantExpansion(run.store, {
+        syncId: run.syncId,
+        legacyGrantSources: run.options.legacyGrantSources,
+        onProgress: (done, total) => {
+          run.setEstimate(done, total);
+          run.pageDone();
+        },
+      });
+      // A resumed run: the destinations before the saved position are written.
+      if (action.pageToken !== "") expansion.skipTo(Number(action.pageToken));
+      run.expansion = expansion;
+    }
+    const createdBefore = expansion.result.created;
+    const sliceStart = run.clock.now();
+    const finished = expansion.expandSome(
+      (touched) => touched >= EXPANSION_SLICE_GRANTS || run.clock.now() - sliceStart >= EXPANSION_SLICE_MS,
+    );
+    const created = expansion.result.created - createdBefore;
+    run.expandedGrants += created;
+    run.countWritten("grants", created);
+    if (!finished) {
+      advance(run, action, String(expansion.position));
+      return;
+    }
+    run.expansion = undefined;
+    if (expansion.result.droppedEdges > 0) {
+      run.log.info("grant expansion dropped edges whose entitlement is not stored", {
+        edges: expansion.result.droppedEdges,
+      });
     }
   } catch (error) {
+    run.expansion = undefined;
     if (error instanceof SyncError) throw error;
     throw new SyncError(error instanceof Error ? error.message : String(error), run.errorContext(action), {
       cause: error,

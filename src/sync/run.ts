@@ -11,6 +11,7 @@ import { systemClock } from "../upstream/clock.ts";
 import { retryingFetch } from "../upstream/fetch.ts";
 import { withRetry } from "../upstream/retry.ts";
 import { describeContext, type SyncErrorContext } from "./errors.ts";
+import type { GrantExpansion } from "./expand.ts";
 import type { Action, ActionOp, SyncState } from "./state.ts";
 import type { Clock, ObjectCounts, ProgressEvent, SyncOptions, SyncPhase } from "./types.ts";
 
@@ -43,6 +44,8 @@ export class SyncRun {
   private syncedTypes = new Map<string, boolean>();
   private typeCache = new Map<string, ResourceType | undefined>();
   expandedGrants = 0;
+  /** The grant expansion under way in this process, between its slices. */
+  expansion: GrantExpansion | undefined;
   invalidDropped = 0;
   pages = 0;
   retries = 0;

@@ -93,6 +93,22 @@ describe("SyncState tokens", () => {
     expect(state.current()?.pageToken).toBe("");
   });
 
+  it("keeps our expansion position outside Go's fields and reads it back", () => {
+    const state = SyncState.fresh();
+    const expansion = state.push({ op: "grant-expansion" });
+    state.setPageToken(expansion.id, "42");
+    const json = JSON.parse(state.serialize());
+    // Go would read a page_token as its own graph's: it gets none, and ignores our field.
+    expect(json.actions_map[expansion.id]).toEqual({ id: expansion.id, operation: "grant-expansion" });
+    expect(json.expanded_destinations).toBe(42);
+    expect(SyncState.parse(JSON.stringify(json)).current()?.pageToken).toBe("42");
+    for (const bad of [-1, 2.5, "7", null]) {
+      expect(() => SyncState.parse(JSON.stringify({ ...json, expanded_destinations: bad }))).toThrow(
+        /expanded_destinations is not a count/,
+      );
+    }
+  });
+
   it("an empty token means init; garbage and unknown ops are named errors", () => {
     expect(SyncState.parse("").current()?.op).toBe("init");
     expect(() => SyncState.parse("{nope")).toThrow(TokenError);

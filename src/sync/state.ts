@@ -4,6 +4,9 @@
  * `current_action_id`, `version: 1`) and read V1 and the older V0 shape
  * (`actions`, `current_action`). The token never holds O(data) structures:
  * the expansion graph is rebuilt from the store on resume, as Go does now.
+ * One field is ours: `expanded_destinations`, how far our grant expansion got (the
+ * expansion action's page token in memory). Go ignores it and expands from the start,
+ * which gives the same grants.
  */
 
 export const ACTION_OPS = [
@@ -60,6 +63,7 @@ interface TokenJson {
   should_skip_grants?: boolean;
   completed_actions_count?: number;
   version?: number;
+  expanded_destinations?: number;
 }
 
 export class TokenError extends Error {
@@ -158,8 +162,15 @@ export class SyncState {
     state.order.sort();
     const highest = state.order.at(-1);
     if (highest !== undefined) state.nextActionId = Math.max(state.nextActionId, Number(highest) + 1);
-    // Without the inline graph an expansion page token indexes nothing we hold: restart the load (Go does too).
-    for (const action of state.actions.values()) if (action.op === "grant-expansion") action.pageToken = "";
+    // A Go expansion page token indexes its inline graph, which we do not hold: restart the load (Go does too).
+    // Ours is a count of destinations done.
+    const expanded = json.expanded_destinations;
+    if (expanded !== undefined && (!Number.isSafeInteger(expanded) || expanded < 0)) {
+      throw new TokenError(`sync token: expanded_destinations is not a count: ${JSON.stringify(expanded)}`);
+    }
+    for (const action of state.actions.values()) {
+      if (action.op === "grant-expansion") action.pageToken = expanded ? String(expanded) : "";
+    }
     state.needsExpansion = json.needs_expansion === true;
     state.hasExternalResourceGrants = json.has_external_resource_grants === true;
     state.shouldFetchRelatedResources = json.should_fetch_related_resources === true;
@@ -173,8 +184,16 @@ export class SyncState {
   serialize(): string {
     const json: TokenJson = {};
     if (this.order.length > 0) {
-      json.actions_map = Object.fromEntries(this.order.map((id) => [id, actionToJson(this.get(id))]));
+      const actions = this.order.map((id) => this.get(id));
+      json.actions_map = Object.fromEntries(
+        actions.map((action) => [
+          action.id,
+          actionToJson(action.op === "grant-expansion" ? { ...action, pageToken: "" } : action),
+        ]),
+      );
       json.action_order = [...this.order];
+      const expansion = actions.find((action) => action.op === "grant-expansion" && action.pageToken !== "");
+      if (expansion) json.expanded_destinations = Number(expansion.pageToken);
     }
     if (this.nextActionId > 0) json.current_action_id = this.nextActionId;
     if (this.needsExpansion) json.needs_expansion = true;
