@@ -38,7 +38,16 @@ const scratch = mkdtempSync(join(tmpdir(), "bench-workers-"));
 try {
   for (const mode of modes) {
     const config = writePagedWorkerConfig(scratch, "baton-bench-workers", testCredentials);
-    const { server, base } = await startWranglerDev({ config, cwd: scratch, persistTo: join(scratch, mode) });
+    // BENCH_V8_FLAGS (e.g. "--max-old-space-size=64"): V8 flags for workerd, through bench/workerd-v8-flags.mjs.
+    const v8Flags = process.env.BENCH_V8_FLAGS;
+    const { server, base } = await startWranglerDev({
+      config,
+      cwd: scratch,
+      persistTo: join(scratch, mode),
+      env: v8Flags
+        ? { MINIFLARE_WORKERD_PATH: join(import.meta.dirname, "workerd-v8-flags.mjs"), BENCH_V8_FLAGS: v8Flags }
+        : {},
+    });
     // BENCH_LOG: wrangler's output as it comes (a step that never answers leaves its trace behind).
     const log = process.env.BENCH_LOG ? `${process.env.BENCH_LOG}.${mode}` : undefined;
     if (log) {
@@ -103,6 +112,7 @@ try {
           invocations,
           stepMs: mode === "paged" ? stepMs : undefined,
           cacheKiB: mode === "paged" ? cacheKiB : undefined,
+          v8Flags: process.env.BENCH_V8_FLAGS,
           wallMs,
           c1zBytes: c1z.length,
           sqliteBytes: step.sqliteBytes,

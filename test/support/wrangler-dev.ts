@@ -29,6 +29,8 @@ export async function startWranglerDev(options: {
   cwd: string;
   persistTo: string;
   port?: number;
+  /** More environment for wrangler (e.g. MINIFLARE_WORKERD_PATH). */
+  env?: Record<string, string>;
 }): Promise<WranglerDev> {
   const port = options.port ?? (await freePort());
   const server = startProcess(
@@ -36,7 +38,13 @@ export async function startWranglerDev(options: {
     ["dev", "-c", options.config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", options.persistTo],
     {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        WRANGLER_SEND_METRICS: "false",
+        CI: "1",
+        ...options.env,
+      },
     },
   );
   try {
