@@ -56,7 +56,7 @@ function withV8Flags(message, flags) {
 
   const header = Buffer.alloc(headerBytes);
   header.writeUInt32LE(segments - 1, 0);
-  sizes.forEach((size, i) => header.writeUInt32LE(i === 0 ? patched.length / 8 : size, 4 + 4 * i));
+  for (const [i, size] of sizes.entries()) header.writeUInt32LE(i === 0 ? patched.length / 8 : size, 4 + 4 * i);
   return Buffer.concat([header, patched, rest]);
 }
 
