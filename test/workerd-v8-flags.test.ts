@@ -1,7 +1,7 @@
 /**
  * bench/workerd-v8-flags.mjs adds V8 flags to the binary config miniflare pipes to workerd.
  * Proof that they reach V8: `--expose-gc` gives the Worker a global `gc`, which workerd
- * leaves out otherwise (and a flag after it in the list does not get lost on the way).
+ * leaves out otherwise; it comes second in the list, so more than one flag gets through.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
