@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { Agent, fetch } from "undici";
 import { openC1z } from "../src/c1z/open.ts";
-import { workerdPeakRss } from "../test/runtime-worker-support.ts";
+import { workerdCpuTicks, workerdPeakRss } from "../test/runtime-worker-support.ts";
 import { startWranglerDev, writePagedWorkerConfig } from "../test/support/wrangler-dev.ts";
 import { motoAdmin, startMoto, testCredentials } from "../test/upload-support.ts";
 
@@ -32,6 +32,39 @@ const modes = (process.env.BENCH_MODES ?? "paged").split(",");
 const bucket = "bench-workers";
 
 const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+/** How long workerd may use no CPU at all while a step is pending before the request counts as lost. */
+const IDLE_MS = 30_000;
+let lostRequests = 0;
+
+/**
+ * One step's request. wrangler dev's proxy sometimes never forwards a request (seen after
+ * minutes of long steps: workerd idle, no connection to it, the proxy still holding ours),
+ * so a request that leaves workerd without CPU for IDLE_MS is dropped and sent again. That
+ * is safe: a step takes up from the last commit, as after a killed invocation.
+ */
+async function stepRequest(url: string, wranglerPid: number): Promise<string> {
+  for (;;) {
+    const abort = new AbortController();
+    let ticks = workerdCpuTicks(wranglerPid);
+    let idleSince = Date.now();
+    const watchdog = setInterval(() => {
+      const now = workerdCpuTicks(wranglerPid);
+      if (now !== ticks) [ticks, idleSince] = [now, Date.now()];
+      else if (Date.now() - idleSince > IDLE_MS) abort.abort(new Error("lost"));
+    }, 2_000);
+    try {
+      const response = await fetch(url, { signal: abort.signal, dispatcher: patient });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`step failed: ${response.status} ${text.slice(0, 2000)}`);
+      return text;
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+      lostRequests++;
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+}
 const moto = await startMoto();
 const admin = await motoAdmin(moto, bucket);
 const scratch = mkdtempSync(join(tmpdir(), "bench-workers-"));
@@ -79,16 +112,11 @@ try {
       const query = params(demo);
       const started = Date.now();
       let invocations = 0;
+      lostRequests = 0;
       let step: { status: string; bytes?: number; grants?: number; sqliteBytes?: number; compression?: string };
       do {
         invocations++;
-        // A step with grant expansion at 1M grants answers after more than undici's default 300 s.
-        const response = await fetch(`${base}/sync?${query}`, {
-          signal: AbortSignal.timeout(60 * 60_000),
-          dispatcher: patient,
-        });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`step ${invocations} failed: ${response.status} ${text.slice(0, 2000)}`);
+        const text = await stepRequest(`${base}/sync?${query}`, server.child.pid!);
         step = JSON.parse(text) as typeof step;
         if (process.env.BENCH_VERBOSE) {
           const hwmKiB = workerdPeakRss(server.child.pid!);
@@ -110,6 +138,7 @@ try {
           demo,
           grants,
           invocations,
+          lostRequests,
           stepMs: mode === "paged" ? stepMs : undefined,
           cacheKiB: mode === "paged" ? cacheKiB : undefined,
           v8Flags: process.env.BENCH_V8_FLAGS,

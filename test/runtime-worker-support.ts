@@ -94,22 +94,37 @@ ${vars}
 }
 
 /** Peak resident memory (VmHWM, KiB) of the workerd processes wrangler started (same process group). */
-export function workerdPeakRss(wranglerPid: number): number {
-  let total = 0;
+/** The /proc entries of the workerd processes in wrangler's process group: their stat fields and status. */
+function workerdProcesses(wranglerPid: number): { stat: string[]; status: string }[] {
+  const found: { stat: string[]; status: string }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pgid = Number(fields[2]);
-      if (pgid !== wranglerPid) continue;
+      if (Number(fields[2]) !== wranglerPid) continue;
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      if (!/^Name:\s+workerd/m.test(status)) continue;
-      total += Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+      if (/^Name:\s+workerd/m.test(status)) found.push({ stat: fields, status });
     } catch {
       // the process ended while we looked
     }
   }
+  return found;
+}
+
+export function workerdPeakRss(wranglerPid: number): number {
+  let total = 0;
+  for (const { status } of workerdProcesses(wranglerPid)) {
+    total += Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+  }
+  return total;
+}
+
+/** CPU time (clock ticks, user + system) the workerd processes of wrangler's group have used. */
+export function workerdCpuTicks(wranglerPid: number): number {
+  let total = 0;
+  // After the command name: state is field 3 of stat(5), utime 14, stime 15.
+  for (const { stat } of workerdProcesses(wranglerPid)) total += Number(stat[11]) + Number(stat[12]);
   return total;
 }
 
