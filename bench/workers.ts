@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { Agent, fetch } from "undici";
 import { openC1z } from "../src/c1z/open.ts";
-import { workerdCpuTicks, workerdPeakRss } from "../test/runtime-worker-support.ts";
+import { workerdCpuTicks, workerdPeakRss, workerdPids } from "../test/runtime-worker-support.ts";
 import { startWranglerDev, writePagedWorkerConfig } from "../test/support/wrangler-dev.ts";
 import { motoAdmin, startMoto, testCredentials } from "../test/upload-support.ts";
 
@@ -113,18 +113,29 @@ try {
       const started = Date.now();
       let invocations = 0;
       lostRequests = 0;
+      let peakKiB = 0;
+      let workerdRestarts = 0;
+      let pids = workerdPids(server.child.pid!);
       let step: { status: string; bytes?: number; grants?: number; sqliteBytes?: number; compression?: string };
       do {
         invocations++;
         const text = await stepRequest(`${base}/sync?${query}`, server.child.pid!);
+        // VmHWM after every step, the peak their maximum: if wrangler restarts workerd (it does
+        // when a bundled file changes), the new process's VmHWM starts again from zero.
+        const hwmKiB = workerdPeakRss(server.child.pid!);
+        peakKiB = Math.max(peakKiB, hwmKiB);
+        const now = workerdPids(server.child.pid!);
+        if (now.some((pid) => !pids.includes(pid))) {
+          workerdRestarts++;
+          pids = now;
+        }
         step = JSON.parse(text) as typeof step;
         if (process.env.BENCH_VERBOSE) {
-          const hwmKiB = workerdPeakRss(server.child.pid!);
           console.error(JSON.stringify({ invocation: invocations, at: Date.now() - started, hwmKiB, ...step }));
         }
       } while (step.status !== "finished" && invocations < 1000);
       const wallMs = Date.now() - started;
-      const peakKiB = workerdPeakRss(server.child.pid!);
+      peakKiB = Math.max(peakKiB, workerdPeakRss(server.child.pid!));
       const object = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const c1z = new Uint8Array(await object.Body!.transformToByteArray());
       const store = await openC1z(c1z);
@@ -139,6 +150,7 @@ try {
           grants,
           invocations,
           lostRequests,
+          workerdRestarts,
           stepMs: mode === "paged" ? stepMs : undefined,
           cacheKiB: mode === "paged" ? cacheKiB : undefined,
           v8Flags: process.env.BENCH_V8_FLAGS,

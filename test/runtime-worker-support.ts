@@ -95,8 +95,8 @@ ${vars}
 
 /** Peak resident memory (VmHWM, KiB) of the workerd processes wrangler started (same process group). */
 /** The /proc entries of the workerd processes in wrangler's process group: their stat fields and status. */
-function workerdProcesses(wranglerPid: number): { stat: string[]; status: string }[] {
-  const found: { stat: string[]; status: string }[] = [];
+function workerdProcesses(wranglerPid: number): { pid: number; stat: string[]; status: string }[] {
+  const found: { pid: number; stat: string[]; status: string }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -104,7 +104,7 @@ function workerdProcesses(wranglerPid: number): { stat: string[]; status: string
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) !== wranglerPid) continue;
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      if (/^Name:\s+workerd/m.test(status)) found.push({ stat: fields, status });
+      if (/^Name:\s+workerd/m.test(status)) found.push({ pid: Number(entry), stat: fields, status });
     } catch {
       // the process ended while we looked
     }
@@ -118,6 +118,10 @@ export function workerdPeakRss(wranglerPid: number): number {
     total += Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
   }
   return total;
+}
+
+export function workerdPids(wranglerPid: number): number[] {
+  return workerdProcesses(wranglerPid).map(({ pid }) => pid);
 }
 
 /** CPU time (clock ticks, user + system) the workerd processes of wrangler's group have used. */
