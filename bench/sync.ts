@@ -21,15 +21,13 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as v from "valibot";
 import { createC1z, openC1z, openC1zWorkFile, removeC1zWorkFile, writeC1zFile } from "../src/c1z/index.ts";
-import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
-import type { Grant, Resource, ResourceId } from "../src/model/types.ts";
+import { entitlement } from "../src/model/builders.ts";
 import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from "../src/model/types.ts";
-import type { AnyPlugin, Page } from "../src/plugins/contract.ts";
 import { toGoBinary } from "../src/proto/encode.ts";
 import { type ProgressEvent, runSync, type SyncPhase } from "../src/sync/index.ts";
 import { childCommand } from "./bundle.ts";
+import { benchOrg } from "./org/plugin.ts";
 import { RECORD_KIND, RecordFileWriter } from "./records.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -41,7 +39,6 @@ const WORKERS = env("BENCH_WORKERS", 1);
 const ENGINE = process.env.BENCH_ENGINE as "sqljs" | "native" | "file" | undefined;
 /** Where each engine's c1z is copied for inspection (BENCH_KEEP_DIR), if set. */
 const KEEP_DIR = process.env.BENCH_KEEP_DIR;
-const CHAIN = 4; // g(4k) ⊂ g(4k+1) ⊂ g(4k+2) ⊂ g(4k+3): three levels of nesting
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
@@ -60,55 +57,12 @@ const memory = () => {
   };
 };
 
-function page<T>(items: T[], token: string): Page<T> {
-  const offset = token === "" ? 0 : Number(token);
-  return {
-    items: items.slice(offset, offset + PAGE),
-    nextPageToken: offset + PAGE < items.length ? String(offset + PAGE) : "",
-  };
-}
-
-const pad = (n: number) => String(n).padStart(7, "0");
-const users = Array.from({ length: USERS }, (_, i) => user({ id: `u${pad(i)}`, displayName: `User ${i}` }));
-const groups = Array.from({ length: GROUPS }, (_, i) => group({ id: `g${pad(i)}`, displayName: `Group ${i}` }));
-const perGroup = Math.floor(GRANTS / GROUPS);
-
-/** Group i's members: `perGroup` users starting at a group-dependent offset, plus its nested child group. */
-function groupGrants(g: Resource, index: number): Grant[] {
-  const out: Grant[] = [];
-  const start = (index * 7919) % USERS;
-  for (let k = 0; k < perGroup; k++) out.push(grant(g, "member", users[(start + k) % USERS]?.id as ResourceId));
-  if (index % CHAIN !== 0) {
-    const child = groups[index - 1] as Resource;
-    out.push(
-      grant(g, "member", child.id as ResourceId, {
-        expandable: { entitlementIds: [`group:${child.id?.resource}:member`] },
-      }),
-    );
-  }
-  return out;
-}
-
-const plugin: AnyPlugin = {
-  name: "bench",
-  displayName: "bench",
-  config: v.object({}),
-  connect: () => ({}),
-  resourceTypes: [
-    {
-      resourceType: resourceType({ id: "user", displayName: "User", traits: ["user"], skip: "entitlementsAndGrants" }),
-      list: async (parent, ctx) => (parent ? { items: [] } : page(users, ctx.pageToken)),
-      entitlements: async () => ({ items: [] }),
-      grants: async () => ({ items: [] }),
-    },
-    {
-      resourceType: resourceType({ id: "group", displayName: "Group", traits: ["group"] }),
-      list: async (parent, ctx) => (parent ? { items: [] } : page(groups, ctx.pageToken)),
-      entitlements: async (r) => ({ items: [entitlement(r, "member")] }),
-      grants: async (r, ctx) => page(groupGrants(r, Number(r.id?.resource.slice(1))), ctx.pageToken),
-    },
-  ],
-};
+const { plugin, users, groups, groupGrants, directGrants } = benchOrg({
+  users: USERS,
+  groups: GROUPS,
+  grants: GRANTS,
+  pageSize: PAGE,
+});
 
 /** The plugin's whole output as a record file, in the order its lists return it. */
 function writePluginRecords(file: string): void {
@@ -280,7 +234,7 @@ async function main() {
     sqlite: store.engine,
     users: USERS,
     groups: GROUPS,
-    directGrants: perGroup * GROUPS + GROUPS - GROUPS / CHAIN,
+    directGrants,
     expandedGrants: result.expandedGrants,
     totalGrants: store.stats(result.syncId).grants,
     syncSeconds: Number(syncSeconds.toFixed(2)),

@@ -8,6 +8,15 @@
  *
  *   npx tsx bench/workers.ts                       # ~100k grants
  *   BENCH_GRANTS=320000 BENCH_USERS=80000 BENCH_GROUPS=800 npx tsx bench/workers.ts   # ~1M grants
+ *
+ * The demo plugin keeps its whole organisation in memory (~80 MB of the isolate at ~1M
+ * grants), so to see whether *our* memory grows with size, BENCH_PLUGIN=bench syncs
+ * bench/sync.ts's organisation instead, whose plugin holds only users and groups:
+ *   BENCH_PLUGIN=bench BENCH_USERS=10000 BENCH_GROUPS=1000 BENCH_GRANTS=40000    # ~100k grants
+ *   BENCH_PLUGIN=bench BENCH_USERS=10000 BENCH_GROUPS=1000 BENCH_GRANTS=400000   # ~1M grants
+ * BENCH_V8_FLAGS="--max-old-space-size=48 --max-semi-space-size=2" runs V8 with a heap limit,
+ * as an isolate on Cloudflare has one (workerd locally has none, so V8 collects lazily and
+ * VmHWM mostly measures garbage); a sync that needs more live heap dies of V8's OOM.
  */
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -102,6 +111,8 @@ try {
           stepMs: String(stepMs),
           cacheKiB: String(cacheKiB),
           location,
+          // BENCH_PLUGIN=bench: bench/sync.ts's organisation (users, groups in chains of four) instead of the demo.
+          ...(process.env.BENCH_PLUGIN ? { plugin: process.env.BENCH_PLUGIN } : {}),
           // BENCH_PAGES=memory: the paged FS over a Map in the isolate (tells DO storage's share of the peak).
           ...(process.env.BENCH_PAGES ? { pages: process.env.BENCH_PAGES } : {}),
         });
@@ -146,6 +157,7 @@ try {
         JSON.stringify({
           bench: "workers-demo-sync",
           store: mode,
+          plugin: process.env.BENCH_PLUGIN ?? "demo",
           demo,
           grants,
           invocations,
