@@ -114,39 +114,36 @@ export class PagedSync {
       url.searchParams.get("plugin") === "bench"
         ? { name: "bench", plugin: benchOrg(config).plugin, config: {} }
         : { name: "demo", plugin: demo, config };
-    const outcome = await runConnectorSync(
-      connector,
-      {
-        store: {
-          open: async (): Promise<C1zWriter> => {
-            if (!paged) return createC1z({ engine: "sqljs" });
-            const store = await openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) });
-            database = store.db as PagedDatabase;
-            return store;
-          },
-        },
-        // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
-        checkpoints: { save: async () => {}, clear: async () => {} },
-        runDurationMs: paged ? number("stepMs", 30_000) : undefined,
-        onProgress: (event) => {
-          if (event.type === "phase") phase(event.phase);
-        },
-        checkpointIntervalMs: 0,
-        destination: {
-          save: async (store) => {
-            if (!paged) {
-              const saved = await saveC1z(location, store.toBytes(), { env });
-              return saved;
-            }
-            phase("upload");
-            const saved = await uploadPagedC1z(pages, location, { env });
-            phase("uploaded");
-            report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
-            return saved;
-          },
+    const outcome = await runConnectorSync(connector, {
+      store: {
+        open: async (): Promise<C1zWriter> => {
+          if (!paged) return createC1z({ engine: "sqljs" });
+          const store = await openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) });
+          database = store.db as PagedDatabase;
+          return store;
         },
       },
-    );
+      // Every SQLite commit is already in the object's storage: nothing to copy at a checkpoint.
+      checkpoints: { save: async () => {}, clear: async () => {} },
+      runDurationMs: paged ? number("stepMs", 30_000) : undefined,
+      onProgress: (event) => {
+        if (event.type === "phase") phase(event.phase);
+      },
+      checkpointIntervalMs: 0,
+      destination: {
+        save: async (store) => {
+          if (!paged) {
+            const saved = await saveC1z(location, store.toBytes(), { env });
+            return saved;
+          }
+          phase("upload");
+          const saved = await uploadPagedC1z(pages, location, { env });
+          phase("uploaded");
+          report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
+          return saved;
+        },
+      },
+    });
     const done: StepReport = {
       status: outcome.status,
       stepMs: Date.now() - started,
