@@ -71,11 +71,13 @@ export function migrate(db: SqliteDatabase): { backfilledGrants: number } {
   return db.transaction(() => {
     const resumable = hasUnfinishedSync(db);
     const wanted = (sql: string) => !(resumable && isDeferrableGrantIndex(sql));
+    // A writer older than the expansion column kept GrantExpandable in every grant's data.
+    const oldWriter = !columns(db, "v1_grants").has("expansion");
     for (const table of V1_TABLES) for (const sql of V1_DDL[table]) if (wanted(sql)) db.exec(sql);
     addMissingColumns(db, "v1_sync_runs", SYNC_RUNS_ADDED_COLUMNS);
     addMissingColumns(db, "v1_grants", GRANTS_ADDED_COLUMNS);
     for (const sql of GRANT_PARTIAL_INDEXES) if (wanted(sql)) db.exec(sql);
-    return { backfilledGrants: backfillExpansion(db) };
+    return { backfilledGrants: backfillExpansion(db, oldWriter ? "all" : "finished") };
   });
 }
 
@@ -93,22 +95,41 @@ function addMissingColumns(db: SqliteDatabase, table: string, added: ReadonlyArr
 
 const GRANT_EXPANDABLE_NAME = new TextEncoder().encode("c1.connector.v2.GrantExpandable");
 
-function backfillExpansion(db: SqliteDatabase): number {
-  // Newer SDKs track the backfill in grants_backfilled; without that column we follow the
-  // v0.7.27 reader, which backfills the grants of runs with supports_diff = 0.
+/** Which runs `backfillExpansion` looks at: every run, the finished ones, or one sync (by id). */
+export type BackfillRuns = "all" | "finished" | { syncId: string };
+
+/**
+ * The runs whose grants may still carry GrantExpandable in `data`. Newer SDKs track the
+ * backfill in grants_backfilled; without that column we follow the v0.7.27 reader, which
+ * backfills the grants of runs with supports_diff = 0.
+ */
+function runsToBackfill(db: SqliteDatabase, which: BackfillRuns): { sql: string; params: string[] } {
   const tracked = columns(db, "v1_sync_runs").has("grants_backfilled");
-  const runs = tracked
-    ? "select sync_id from v1_sync_runs where grants_backfilled = 0"
-    : "select sync_id from v1_sync_runs where supports_diff = 0";
-  const pending = db.prepare(`select count(*) as n from (${runs})`).get();
+  const flag = tracked ? "grants_backfilled = 0" : "supports_diff = 0";
+  const runs = `select sync_id from v1_sync_runs where ${flag}`;
+  if (which === "all") return { sql: runs, params: [] };
+  if (which === "finished") return { sql: `${runs} and ended_at is not null`, params: [] };
+  return { sql: `${runs} and sync_id = ?`, params: [which.syncId] };
+}
+
+/**
+ * Moves GrantExpandable out of old writers' grant `data` into `expansion`. On open: every run
+ * of a file from before the expansion column, else the finished runs only; an unfinished
+ * one is done by its grant expansion, before it reads the edges. Finding nothing takes a scan
+ * of every grant's data, and a resumed sync opens its store once per step (our own grants
+ * never carry the annotation in `data`).
+ */
+export function backfillExpansion(db: SqliteDatabase, which: BackfillRuns): number {
+  const runs = runsToBackfill(db, which);
+  const pending = db.prepare(`select count(*) as n from (${runs.sql})`).get(...runs.params);
   if (!pending || Number(pending.n) === 0) return 0;
   // Only grants whose data mentions the annotation can change; the rest keep their bytes.
   const rows = db
     .prepare(
       `select id, data from v1_grants
-       where expansion is null and instr(data, ?) > 0 and sync_id in (${runs})`,
+       where expansion is null and instr(data, ?) > 0 and sync_id in (${runs.sql})`,
     )
-    .all(GRANT_EXPANDABLE_NAME);
+    .all(GRANT_EXPANDABLE_NAME, ...runs.params);
   const update = db.prepare("update v1_grants set data = ?, expansion = ?, needs_expansion = ? where id = ?");
   let changed = 0;
   for (const row of rows) {
@@ -118,7 +139,9 @@ function backfillExpansion(db: SqliteDatabase): number {
     update.run(split.data, split.expansion, split.expansion ? 1 : 0, row.id);
     changed++;
   }
-  if (tracked) db.exec("update v1_sync_runs set grants_backfilled = 1 where grants_backfilled = 0");
+  if (columns(db, "v1_sync_runs").has("grants_backfilled")) {
+    db.prepare(`update v1_sync_runs set grants_backfilled = 1 where sync_id in (${runs.sql})`).run(...runs.params);
+  }
   return changed;
 }
 

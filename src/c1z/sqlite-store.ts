@@ -10,6 +10,7 @@ import type { Entitlement, Grant, Resource, ResourceId, ResourceType } from "../
 import type { SqliteDatabase } from "../storage/index.ts";
 import { type EncodedC1z, encodeC1zWithInfo } from "./envelope.ts";
 import { GRANT_INDEX_ORDER, GrantIndexes } from "./grant-indexes.ts";
+import { backfillExpansion } from "./migrate.ts";
 import { isPacked, packInto } from "./pack.ts";
 import { C1zRowReader } from "./reader.ts";
 import { StatementCache } from "./statements.ts";
@@ -134,6 +135,12 @@ export class SqliteC1zStore implements C1zWriter {
 
   markSupportsDiff(): void {
     this.syncs.markSupportsDiff();
+  }
+
+  backfillGrantExpansion(): number {
+    const changed = backfillExpansion(this.db, { syncId: this.syncs.require() });
+    this.commit();
+    return changed;
   }
 
   endSync(): void {

@@ -131,6 +131,11 @@ export interface C1zWriter extends C1zReader {
   /** Checkpoint: `v1_sync_runs.sync_token` of the current sync. */
   setSyncToken(token: string): void;
   markSupportsDiff(): void;
+  /**
+   * Moves GrantExpandable out of an old writer's grant `data` into `expansion` for the sync
+   * in progress (opening a store does it for finished syncs only); returns the grants changed.
+   */
+  backfillGrantExpansion(): number;
   /** Sets `ended_at` and writes the `stats` column; the sync stops being current. */
   endSync(): void;
   /** Keeps the newest `keep` finished full syncs (Go's Cleanup), then VACUUM. */

@@ -441,6 +441,9 @@ function grantExpansion(run: SyncRun, action: Action): void {
   try {
     let expansion = run.expansion;
     if (!expansion) {
+      // The edges of an old writer's grants are still in their data: moved out once, before the
+      // first slice (a resumed expansion's were moved by then; our own grants never hold them).
+      if (action.pageToken === "") run.store.backfillGrantExpansion();
       expansion = new GrantExpansion(run.store, {
         syncId: run.syncId,
         legacyGrantSources: run.options.legacyGrantSources,
