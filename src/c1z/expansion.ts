@@ -1,11 +1,11 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { anyIs } from "../model/annotations.ts";
 import { type Grant, type GrantExpandable, GrantExpandableSchema, GrantSchema } from "../model/types.ts";
-import { toGoBinary } from "../proto/encode.ts";
+import { toGoBinaryRow } from "../proto/fast-encode.ts";
 import type { EncodedGrantRow } from "./store.ts";
 
 export interface SplitGrant {
-  /** The grant without GrantExpandable annotations, encoded like Go (`data`). */
+  /** The grant without GrantExpandable annotations, encoded like Go (`data`; may be a view into a shared slab). */
   data: Uint8Array;
   /** Bare GrantExpandable bytes (`expansion`), or null when it has no non-blank entitlement id. */
   expansion: Uint8Array | null;
@@ -16,7 +16,7 @@ export interface SplitGrant {
 /** Go's `extractAndStripExpansion`: the annotation leaves `data`, its bytes go to the `expansion` column. */
 export function splitGrantExpansion(grant: Grant): SplitGrant {
   const index = grant.annotations.findIndex((any) => anyIs(any, GrantExpandableSchema));
-  if (index < 0) return { data: toGoBinary(GrantSchema, grant), expansion: null, stripped: false };
+  if (index < 0) return { data: toGoBinaryRow(GrantSchema, grant), expansion: null, stripped: false };
   const found = grant.annotations[index];
   // A shallow copy keeps $typeName and $unknown (unknown fields survive).
   const stripped: Grant = {
@@ -25,7 +25,7 @@ export function splitGrantExpansion(grant: Grant): SplitGrant {
   };
   const expandable = fromBinary(GrantExpandableSchema, found.value);
   const usable = expandable.entitlementIds.some((id) => id.trim() !== "");
-  return { data: toGoBinary(GrantSchema, stripped), expansion: usable ? found.value : null, stripped: true };
+  return { data: toGoBinaryRow(GrantSchema, stripped), expansion: usable ? found.value : null, stripped: true };
 }
 
 export function decodeExpansion(bytes: Uint8Array | null | undefined): GrantExpandable | undefined {

@@ -13,7 +13,7 @@ import {
   type ResourceType,
   ResourceTypeSchema,
 } from "../model/types.ts";
-import { toGoBinary } from "../proto/encode.ts";
+import { toGoBinaryRow } from "../proto/fast-encode.ts";
 import type { SqlValue } from "../storage/index.ts";
 import { encodedGrantRow } from "./expansion.ts";
 import type { StatementCache } from "./statements.ts";
@@ -129,7 +129,7 @@ export class C1zRowWriter {
       },
       resourceTypes.map((rt): SqlValue[] => {
         if (!rt.id) throw new Error("resource type without an id");
-        return [rt.id, toGoBinary(ResourceTypeSchema, rt), syncId, at];
+        return [rt.id, toGoBinaryRow(ResourceTypeSchema, rt), syncId, at];
       }),
     );
   }
@@ -147,7 +147,7 @@ export class C1zRowWriter {
         resourceExternalId(id),
         hasParent ? parent.resourceType : null,
         hasParent ? parent.resource : null,
-        toGoBinary(ResourceSchema, resource),
+        toGoBinaryRow(ResourceSchema, resource),
         syncId,
         at,
       ];
@@ -182,7 +182,7 @@ export class C1zRowWriter {
         resourceId.resourceType,
         resourceId.resource,
         entitlement.id,
-        toGoBinary(EntitlementSchema, entitlement),
+        toGoBinaryRow(EntitlementSchema, entitlement),
         syncId,
         at,
       ];
