@@ -277,7 +277,9 @@ function writeChild(fieldNo: number, child: MessageWriter, value: unknown): bool
   reserve(1);
   const start = ++pos;
   if (!child(value as AnyMessage)) return false;
-  finishLength(start, pos - start);
+  const length = pos - start;
+  if (length < 0x80) buf[start - 1] = length;
+  else finishLength(start, length);
   return true;
 }
 
@@ -387,6 +389,19 @@ function fieldWriter(field: DescField): FieldWriter {
           if (!write) return false;
           tag(fieldNo, wireType);
           return write(value);
+        };
+      }
+      if (field.scalar === ScalarType.STRING && fieldNo < 16) {
+        // The most common field by far (ids, names): one closure, a one-byte tag.
+        const tagByte = fieldNo * 8 + LEN;
+        return (message) => {
+          const value = message[name];
+          if (value === "") return true;
+          if (typeof value !== "string") return false;
+          reserve(1);
+          buf[pos++] = tagByte;
+          string(value);
+          return true;
         };
       }
       const isZero = implicitZero(field.scalar);
