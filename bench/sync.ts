@@ -43,7 +43,14 @@ const KEEP_DIR = process.env.BENCH_KEEP_DIR;
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1e3);
-/** BENCH_MEMORY=1: where the memory is at each phase end (V8 heap, external, array buffers). */
+/**
+ * BENCH_MEMORY=1: where the memory is at each phase end (V8 heap, external, array buffers), and the
+ * process's CPU seconds so far (user + system, all threads): a second figure beside wall time on a shared box.
+ */
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return Number(((user + system) / 1e6).toFixed(2));
+};
 const memory = () => {
   if (!process.env.BENCH_MEMORY) return {};
   const m = process.memoryUsage();
@@ -54,6 +61,7 @@ const memory = () => {
     externalMb: mb(m.external),
     arrayBuffersMb: mb(m.arrayBuffers),
     peakRssMb: peakRssMb(),
+    cpuSeconds: cpuSeconds(),
   };
 };
 
