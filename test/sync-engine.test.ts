@@ -706,6 +706,16 @@ describe("checkpoints and progress", () => {
     const got = grantsOf(store, result.syncId);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, grant] of expected) expect(got.get(id)?.sources, id).toEqual(grant.sources);
+    // Its expansion started in a resumed run, which marks the sync as Go does (it did not before).
+    expect(store.getSync(result.syncId)?.supportsDiff).toBe(true);
+  });
+
+  it("marks supports_diff as Go does: at the expansion action, with or without anything to expand", async () => {
+    const flat = pluginOf([
+      typeDef({ resourceType: USER, list: async () => ({ items: users(3), nextPageToken: "" }) }),
+    ]);
+    const { store, result } = await sync(flat);
+    expect(store.getSync(result.syncId)?.supportsDiff).toBe(true);
   });
 
   it("emits phases in Baton's order and progress with counts, pages, rate and estimates", async () => {

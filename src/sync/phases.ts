@@ -433,11 +433,13 @@ const EXPANSION_SLICE_GRANTS = 50_000;
 const EXPANSION_SLICE_MS = 1_000;
 
 function grantExpansion(run: SyncRun, action: Action): void {
+  // As Go: the sync is marked when its expansion action starts, whether or not there is
+  // anything to expand, but not when it carries on with an expansion already under way.
+  if (!run.expansion && action.pageToken === "" && !run.state.resumesGoExpansion) run.store.markSupportsDiff();
   if (run.options.skipExpansion || !run.state.needsExpansion) {
     advance(run, action, "");
     return;
   }
-  if (!run.resumed) run.store.markSupportsDiff();
   try {
     let expansion = run.expansion;
     if (!expansion) {

@@ -91,6 +91,13 @@ describe("SyncState tokens", () => {
       JSON.stringify({ actions: [], current_action: { operation: "grant-expansion", page_token: "17" } }),
     );
     expect(state.current()?.pageToken).toBe("");
+    // Go was in the middle of its expansion: it would not mark supports_diff on carrying on.
+    expect(state.resumesGoExpansion).toBe(true);
+    const graphOnly = { actions: [], current_action: { operation: "grant-expansion" } };
+    expect(SyncState.parse(JSON.stringify(graphOnly)).resumesGoExpansion).toBe(false);
+    expect(
+      SyncState.parse(JSON.stringify({ ...graphOnly, entitlement_graph: { loaded: true } })).resumesGoExpansion,
+    ).toBe(true);
   });
 
   it("keeps our expansion position outside Go's fields and reads it back", () => {
@@ -102,6 +109,7 @@ describe("SyncState tokens", () => {
     expect(json.actions_map[expansion.id]).toEqual({ id: expansion.id, operation: "grant-expansion" });
     expect(json.expanded_destinations).toBe(42);
     expect(SyncState.parse(JSON.stringify(json)).current()?.pageToken).toBe("42");
+    expect(SyncState.parse(JSON.stringify(json)).resumesGoExpansion).toBe(false);
     for (const bad of [-1, 2.5, "7", null]) {
       expect(() => SyncState.parse(JSON.stringify({ ...json, expanded_destinations: bad }))).toThrow(
         /expanded_destinations is not a count/,

@@ -64,6 +64,8 @@ interface TokenJson {
   completed_actions_count?: number;
   version?: number;
   expanded_destinations?: number;
+  /** Go's older tokens carried the expansion graph itself (expand.EntitlementGraph). */
+  entitlement_graph?: { loaded?: boolean; edges?: Record<string, unknown> };
 }
 
 export class TokenError extends Error {
@@ -122,6 +124,12 @@ export class SyncState {
   shouldSkipEntitlementsAndGrants = false;
   shouldSkipGrants = false;
   completedActionsCount = 0;
+  /**
+   * The token is Go's, saved in the middle of its grant expansion (a graph loaded or a page
+   * token): Go does not mark such a sync supports_diff when it carries on, since older code
+   * may have written part of it; neither do we.
+   */
+  resumesGoExpansion = false;
 
   /** A fresh state: just `init`, as Go's Unmarshal of an empty token. */
   static fresh(): SyncState {
@@ -168,8 +176,12 @@ export class SyncState {
     if (expanded !== undefined && (!Number.isSafeInteger(expanded) || expanded < 0)) {
       throw new TokenError(`sync token: expanded_destinations is not a count: ${JSON.stringify(expanded)}`);
     }
+    const graph = json.entitlement_graph;
+    const goGraph = graph?.loaded === true || Object.keys(graph?.edges ?? {}).length > 0;
     for (const action of state.actions.values()) {
-      if (action.op === "grant-expansion") action.pageToken = expanded ? String(expanded) : "";
+      if (action.op !== "grant-expansion") continue;
+      if (expanded === undefined && (action.pageToken !== "" || goGraph)) state.resumesGoExpansion = true;
+      action.pageToken = expanded ? String(expanded) : "";
     }
     state.needsExpansion = json.needs_expansion === true;
     state.hasExternalResourceGrants = json.has_external_resource_grants === true;
