@@ -15,6 +15,8 @@
  * with protobuf-es, so unusual bytes get exactly protobuf-es's answer, or its error.
  */
 
+import { varintSize } from "../proto/varint.ts";
+
 const LEN = 2;
 const VARINT = 0;
 const FIXED64 = 1;
@@ -182,15 +184,6 @@ export function grantSourcesOf(bytes: Uint8Array): Map<string, boolean> | undefi
     pos = entryEnd;
   }
   return sources;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
 }
 
 function putVarint(out: Uint8Array, pos: number, value: number): number {

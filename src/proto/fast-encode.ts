@@ -19,6 +19,7 @@
  */
 import { type DescField, type DescMessage, type MessageShape, ScalarType } from "@bufbuild/protobuf";
 import { toGoBinary } from "./encode.ts";
+import { varintSize } from "./varint.ts";
 
 type AnyMessage = Record<string, unknown>;
 /** Writes one field of `message`; false when the message is outside the plain shape. */
@@ -72,15 +73,6 @@ function varint(value: number): void {
     value = Math.floor(value / 128);
   }
   buf[pos++] = value;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
 }
 
 /** A 64-bit two's complement varint (negative int32 and enum values, int64). */
