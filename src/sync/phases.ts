@@ -443,9 +443,10 @@ function grantExpansion(run: SyncRun, action: Action): void {
   try {
     let expansion = run.expansion;
     if (!expansion) {
-      // The edges of an old writer's grants are still in their data: moved out once, before the
-      // first slice (a resumed expansion's were moved by then; our own grants never hold them).
-      if (action.pageToken === "") run.store.backfillGrantExpansion();
+      // An old writer's grants may hold their edges in data: moved out once, before the first
+      // slice, in a sync begun by an earlier process (this one's grants never hold them; a
+      // resumed expansion's were moved by then). It reads every grant of the sync.
+      if (run.resumed && action.pageToken === "") run.store.backfillGrantExpansion();
       expansion = new GrantExpansion(run.store, {
         syncId: run.syncId,
         legacyGrantSources: run.options.legacyGrantSources,
