@@ -62,6 +62,7 @@ async function layout(c1zPath: string, name: string) {
       master: store.db.prepare(MASTER).all(),
       freelist: Number(value(store, "pragma freelist_count")),
       pages: Number(value(store, "pragma page_count")),
+      pageSize: Number(value(store, "pragma page_size")),
       integrity: value(store, "pragma integrity_check"),
       // Sync ids are fresh KSUIDs per store: the rest of every row, digested (a diff of 18k rows helps nobody).
       grants: createHash("sha256")
@@ -106,12 +107,16 @@ describe.skipIf(!native)("packing a file-backed store's c1z", () => {
     // Retention and the deferred indexes left free pages and a schema out of Go's order in the work file.
     expect(Number(value(work, "pragma freelist_count"))).toBeGreaterThan(0);
     expect(work.packsOnWrite).toBe(true);
+    // The work file's pages are 64 KiB (fewer system calls), the c1z's Go's 4096 bytes.
+    expect(Number(value(work, "pragma page_size"))).toBe(65536);
     const c1z = join(tmp.dir, "new.c1z");
     await writeC1zFile(c1z, work);
     work.close();
     const packed = await layout(c1z, "new-decoded.db");
 
     expect(packed.integrity).toBe("ok");
+    expect(old.pageSize).toBe(4096);
+    expect(packed.pageSize).toBe(4096);
     expect(packed.master).toEqual(old.master);
     expect(packed.grants).toEqual(old.grants);
     expect(old.freelist).toBe(0);

@@ -64,6 +64,21 @@ export function packedSchemaOrder(
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
+ * The page size of every packed copy, whatever the source's: SQLite's default, which Go's c1z
+ * files have (c1z-format.md §7). A work file may use larger pages (storage/driver.ts).
+ */
+export const C1Z_PAGE_SIZE = 4096;
+
+function pragmaValue(db: SqliteDatabase, name: string): number {
+  const statement = db.prepare(`pragma main.${name}`);
+  try {
+    return Number(Object.values(statement.get() ?? {})[0] ?? 0);
+  } finally {
+    statement.finalize();
+  }
+}
+
+/**
  * Writes the database packed into `path`, a file that must not exist yet. Needs no open
  * transaction; the database itself is only read. Returns false when its schema is not one
  * this can lay out (see packedSchemaOrder); the caller then runs `VACUUM INTO`.
@@ -81,18 +96,11 @@ export function packInto(
     master.finalize();
   }
   if (!schema) return false;
-  const pragma = (name: string) => {
-    const statement = db.prepare(`pragma main.${name}`);
-    try {
-      return Number(Object.values(statement.get() ?? {})[0] ?? 0);
-    } finally {
-      statement.finalize();
-    }
-  };
-  // Header fields VACUUM keeps (readers may look at them); the page size and auto_vacuum must
-  // be set before the first table exists.
+  const pragma = (name: string) => pragmaValue(db, name);
+  // Header fields VACUUM keeps (readers may look at them), but Go's page size; the page size
+  // and auto_vacuum must be set before the first table exists.
   const settings = [
-    `page_size = ${pragma("page_size")}`,
+    `page_size = ${C1Z_PAGE_SIZE}`,
     `auto_vacuum = ${pragma("auto_vacuum")}`,
     `user_version = ${pragma("user_version")}`,
     `application_id = ${pragma("application_id")}`,
@@ -122,14 +130,14 @@ export function packInto(
 }
 
 /**
- * Whether the database is laid out as packInto would write it: no free pages, and sqlite_master
- * in packedSchemaOrder's order (so the schema is already Go's). Cheap: sqlite_master and one header field.
+ * Whether the database is laid out as packInto would write it: Go's page size, no free pages,
+ * and sqlite_master in packedSchemaOrder's order (so the schema is already Go's). Cheap:
+ * sqlite_master and two header fields.
  */
 export function isPacked(db: SqliteDatabase, indexOrder: (table: string) => readonly string[] = () => []): boolean {
+  if (pragmaValue(db, "page_size") !== C1Z_PAGE_SIZE || pragmaValue(db, "freelist_count") > 0) return false;
   const master = db.prepare("select type, name, tbl_name, sql from main.sqlite_master order by rowid");
-  const freelist = db.prepare("pragma main.freelist_count");
   try {
-    if (Number(Object.values(freelist.get() ?? {})[0] ?? 0) > 0) return false;
     const rows = master.all();
     const schema = packedSchemaOrder(rows, indexOrder);
     if (!schema) return false;
@@ -137,6 +145,5 @@ export function isPacked(db: SqliteDatabase, indexOrder: (table: string) => read
     return names.length === schema.length && schema.every((row, i) => row.name === names[i]);
   } finally {
     master.finalize();
-    freelist.finalize();
   }
 }
