@@ -7,7 +7,9 @@
  *   go      baton-sdk v0.8.0 pkg/dotc1z (bench/go, built here; skipped without Go)
  *   native  ours, file-backed native SQLite, c1z streamed from the database file
  *   sqljs   ours, sql.js in memory, c1z compressed from the serialized database
- * Each engine runs in its own process (peak RSS is its own). Prints one JSON line
+ * Each engine runs in its own process (peak RSS is its own); ours run from a bundle of this
+ * script on bare Node, as the prebuilt CLI runs (bench/bundle.ts; BENCH_LOADER=tsx keeps tsx's
+ * loader, ~35 MB more). Prints one JSON line
  * per engine: grants/s (grants over the whole write: open → c1z on disk), peak RSS,
  * c1z bytes, and the ratios to Go. Never passes or fails on time.
  *
@@ -25,6 +27,7 @@ import type { SqliteC1zStore } from "../src/c1z/sqlite-store.ts";
 import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
 import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from "../src/model/types.ts";
 import { toGoBinary } from "../src/proto/encode.ts";
+import { childCommand } from "./bundle.ts";
 import { RECORD_KIND, RecordFileWriter } from "./records.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -165,6 +168,8 @@ async function main(): Promise<void> {
     const records = path.join(work, "org.records");
     writeRecords(records);
     const engines = (process.env.BENCH_ENGINES ?? "go,native,sqljs").split(",");
+    const run = await childCommand(fileURLToPath(import.meta.url));
+    print({ bench: "writer-vs-go", loader: run.loader });
     const results = new Map<string, Record<string, unknown>>();
     for (const engine of engines) {
       const out = path.join(work, `${engine}.c1z`);
@@ -177,14 +182,10 @@ async function main(): Promise<void> {
         }
         child = spawnSync(path.join(here, "go/bin/bench"), [records, out], { encoding: "utf8" });
       } else {
-        child = spawnSync(
-          process.execPath,
-          [...process.execArgv, fileURLToPath(import.meta.url), `--case=${engine}|${records}|${out}`],
-          {
-            encoding: "utf8",
-            maxBuffer: 1 << 26,
-          },
-        );
+        child = spawnSync(run.command, [...run.args, `--case=${engine}|${records}|${out}`], {
+          encoding: "utf8",
+          maxBuffer: 1 << 26,
+        });
       }
       if (process.env.BENCH_TRACE) process.stderr.write(String(child.stderr));
       if (child.status !== 0) {
