@@ -3,24 +3,15 @@
  * bytes to PROBE_URI with src/upload, reads them back, prints one JSON line.
  */
 import { loadC1zSource, saveC1z } from "../src/upload/index.ts";
+import { probeBytes } from "./support/probe-bytes.ts";
+
+export { probeBytes };
 
 declare const Deno: { env: { get(name: string): string | undefined } } | undefined;
 const env = (name: string): string | undefined =>
   typeof Deno !== "undefined"
     ? Deno.env.get(name)
     : (globalThis as { process?: { env: Record<string, string> } }).process?.env[name];
-
-export function probeBytes(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = 2463534242;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
-}
 
 if (env("PROBE_URI")) {
   const uri = env("PROBE_URI")!;

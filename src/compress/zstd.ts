@@ -116,13 +116,22 @@ export function decompressZstd(data: Uint8Array, limits: ZstdLimits = {}): Uint8
   const declared = frame.contentSize;
   const bytes = data.subarray(frame.start, frame.end);
   let content: Uint8Array;
+  const decodeHere = () =>
+    declared === undefined
+      ? streamWithCap(bytes, maxDecoded, "too-large")
+      : streamWithCap(bytes, declared, "corrupt-zstd");
   try {
     if (nativeZstd?.decompress && (declared !== undefined || frame.maxContentSize <= maxDecoded)) {
-      content = nativeZstd.decompress(bytes, Math.min(maxDecoded, declared ?? maxDecoded));
-    } else if (declared === undefined) {
-      content = streamWithCap(bytes, maxDecoded, "too-large");
+      try {
+        content = nativeZstd.decompress(bytes, Math.min(maxDecoded, declared ?? maxDecoded));
+      } catch {
+        // The JS decoder has the final word, with the same caps: workerd 1.20260426's
+        // zstdDecompressSync rejects a maxOutputLength past its own limit (any frame without a
+        // content size) and valid frames that decode to exactly 40960 × 2^k bytes (cloudflare/workerd#6769).
+        content = decodeHere();
+      }
     } else {
-      content = streamWithCap(bytes, declared, "corrupt-zstd");
+      content = decodeHere();
     }
   } catch (error) {
     if (error instanceof ZstdError) throw error;

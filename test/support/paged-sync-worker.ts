@@ -9,6 +9,7 @@ import demo from "../../plugins/demo/index.ts";
 import { createC1z } from "../../src/c1z/open.ts";
 import { openPagedC1z } from "../../src/c1z/paged.ts";
 import type { C1zWriter } from "../../src/c1z/store.ts";
+import { decompressZstd } from "../../src/compress/zstd.ts";
 import { runConnectorSync } from "../../src/jobs/pipeline.ts";
 import { PagedDatabase } from "../../src/storage/paged-sqljs.ts";
 import {
@@ -19,6 +20,7 @@ import {
 } from "../../src/storage/paged-store.ts";
 import { saveC1z } from "../../src/upload/index.ts";
 import { uploadPagedC1z } from "../../src/upload/paged.ts";
+import { pageLikeBytes, probeBytes, probeFrame, streamedFrame } from "./probe-bytes.ts";
 
 type Env = Record<string, string> & {
   PAGED: { idFromName(name: string): unknown; get(id: unknown): { fetch(request: Request): Promise<Response> } };
@@ -78,6 +80,27 @@ export class PagedSync {
       this.pages.setSize(count * this.pages.pageSize);
       this.pages.sync();
       return Response.json({ pages: count, stepMs: Date.now() - started });
+    }
+    if (url.pathname === "/zstd") {
+      // The c1z encoder's streaming zstd on workerd's node:zlib, over the posted bytes or `bytes` incompressible ones.
+      const { frame, method } =
+        request.method === "POST"
+          ? await streamedFrame(new Uint8Array(await request.arrayBuffer()), number("sinkDelayMs", 0))
+          : await probeFrame(number("bytes", 100_000), url.searchParams.get("kind") === "pages" ? "pages" : "random");
+      return new Response(frame as Uint8Array<ArrayBuffer>, { headers: { "x-zstd-method": method } });
+    }
+    if (url.pathname === "/unzstd") {
+      // A frame streamed here, read back by our reader (decompressZstd: node:zlib's one-shot decoder here).
+      const kind = url.searchParams.get("kind") === "pages" ? "pages" : "random";
+      const size = number("bytes", 100_000);
+      const { frame } = await probeFrame(size, kind);
+      try {
+        const content = decompressZstd(frame);
+        const expected = kind === "pages" ? pageLikeBytes(size) : probeBytes(size);
+        return Response.json({ same: content.length === size && content.every((b, i) => b === expected[i]) });
+      } catch (error) {
+        return Response.json({ error: String(error) });
+      }
     }
     if (url.pathname === "/readpages") {
       // Storage alone: `n` page reads in a scattered order, no sql.js.
