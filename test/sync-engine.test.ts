@@ -2,12 +2,13 @@
  * Table-driven behaviour of the sync engine against the real c1z store, with
  * expected values written by hand from Baton's rules (baton-model.md §2).
  */
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type C1zWriter, createC1z } from "../src/c1z/index.ts";
+import { type C1zWriter, createC1z, openSqlite } from "../src/c1z/index.ts";
 import { packAny } from "../src/model/annotations.ts";
 import { entitlement, grant, group, resource, resourceType, user } from "../src/model/builders.ts";
 import {
@@ -708,6 +709,58 @@ describe("checkpoints and progress", () => {
     for (const [id, grant] of expected) expect(got.get(id)?.sources, id).toEqual(grant.sources);
     // Its expansion started in a resumed run, which marks the sync as Go does (it did not before).
     expect(store.getSync(result.syncId)?.supportsDiff).toBe(true);
+  });
+
+  it("builds the grant indexes back one per unit across runs cut by runDurationMs, to the schema of one run", async () => {
+    // baton-sdk's v1_grants indexes in its order (test/fixtures/go/baton-sdk-ddl.sql, from its grants.go).
+    const ddl = readFileSync(new URL("./fixtures/go/baton-sdk-ddl.sql", import.meta.url), "utf8");
+    const goOrder = [...ddl.matchAll(/create (?:unique )?index if not exists (\w+) on v1_grants/gi)].map((m) => m[1]);
+    expect(goOrder).toHaveLength(7);
+    const clock = new FakeClock();
+    const ticking = { now: () => (clock.time += 100), sleep: clock.sleep };
+    const org = buildOrg({ users: 30, groups: 8, pageSize: 50 });
+    let store = await createC1z({ now: ticking.now });
+    const master = (sql: string) =>
+      store.db
+        .prepare(sql)
+        .all()
+        .map((row) => Object.values(row).join(" "));
+    const grantIndexes = () =>
+      master(
+        "select name from sqlite_master where type = 'index' and tbl_name = 'v1_grants' and sql is not null order by rowid",
+      );
+    // The runs that ended while the indexes were being built back (the token says so).
+    let finishing = 0;
+    let result: Awaited<ReturnType<typeof runSync>> | undefined;
+    for (let runs = 0; !result; runs++) {
+      expect(runs).toBeLessThan(300);
+      try {
+        result = await runSync({ plugin: org.plugin, client: {}, store, clock: ticking, runDurationMs: 300 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(SyncNotCompleteError);
+        const token = JSON.parse(store.getSync(store.currentSyncId as string)?.syncToken ?? "{}");
+        if (token.finishing === true) {
+          finishing++;
+          expect(token.action_order).toBeUndefined();
+        }
+        // Each run opens what the last one committed, as a step on Workers does.
+        const committed = store.sqliteBytes();
+        store.close();
+        store = await openSqlite(committed, { now: ticking.now });
+      }
+    }
+    // Seven indexes and the later tables: several units, so several runs ended between them.
+    expect(finishing).toBeGreaterThan(3);
+    const whole = (await sync(buildOrg({ users: 30, groups: 8, pageSize: 50 }).plugin)).store;
+    const schema = "select type, name, tbl_name, sql from sqlite_master order by rowid";
+    expect(master(schema)).toEqual(
+      (whole as typeof store).db
+        .prepare(schema)
+        .all()
+        .map((row) => Object.values(row).join(" ")),
+    );
+    expect(grantIndexes()).toEqual(goOrder);
+    expect([...grantsOf(store, result.syncId).keys()].sort()).toEqual([...grantsOf(whole).keys()].sort());
   });
 
   it("marks supports_diff as Go does: at the expansion action, with or without anything to expand", async () => {

@@ -51,7 +51,8 @@ export class GrantIndexes {
   constructor(private readonly db: SqliteDatabase) {
     const present = this.presentIndexes();
     for (const name of DEFERRABLE.keys()) if (!present.has(name)) this.missing.add(name);
-    this.active = this.missing.size > 0;
+    // A restore that stopped between its steps (restoreStep) may have every index but not yet Go's order.
+    this.active = this.missing.size > 0 || !this.inGoOrder() || !this.laterTablesBehind();
   }
 
   /** Drops the deferrable indexes (those present) until they are needed. */
@@ -83,6 +84,35 @@ export class GrantIndexes {
   }
 
   /**
+   * restoreAll in units a caller can commit and checkpoint between (a step budget on Workers ends
+   * there; at 1M grants the whole restore is minutes of page reads): each call builds one index
+   * (dropping its old copy in the same unit, so the unique index that deduplicates upserts is there
+   * at every commit), or moves the later tables, and returns true while more is left. The units
+   * follow from sqlite_master alone, so a run that resumes after a crash carries on from the last
+   * commit: an index is kept when it already comes after the previous one in Go's order.
+   */
+  restoreStep(): boolean {
+    if (!this.active) return false;
+    const rowids = this.grantIndexRowids();
+    let previous = 0;
+    for (const [i, name] of GRANT_INDEX_ORDER.entries()) {
+      const rowid = rowids.get(name);
+      if (rowid !== undefined && rowid > previous) {
+        previous = rowid;
+        continue;
+      }
+      if (rowid !== undefined) this.db.exec(`drop index ${name}`);
+      this.db.exec(GRANT_INDEXES[i] as string);
+      this.missing.delete(name);
+      return true;
+    }
+    if (!this.laterTablesBehind()) this.moveLaterTables();
+    this.active = false;
+    this.missing.clear();
+    return false;
+  }
+
+  /**
    * Builds the deferred indexes only, in any order: enough when the file is packed with the
    * schema laid out in Go's order (pack.ts) before anyone reads it. Saves the second sort of
    * the unique index and of those reads built early (about half of restoreAll at 1M grants).
@@ -100,6 +130,11 @@ export class GrantIndexes {
     // built again in Go's order (the unique one and those built early cost one more sort each).
     for (const sql of GRANT_INDEXES) this.db.exec(`drop index if exists ${indexName(sql)}`);
     for (const sql of GRANT_INDEXES) this.db.exec(sql);
+    this.moveLaterTables();
+  }
+
+  /** The tables Go creates after v1_grants, and their indexes, created again behind the grant indexes. */
+  private moveLaterTables(): void {
     for (const table of LATER_TABLES) {
       this.db.exec(`alter table ${table} rename to ${table}_moving`);
       // The rename keeps the indexes' names on the old table: drop them before re-creating.
@@ -109,6 +144,45 @@ export class GrantIndexes {
       this.db.exec(`insert into ${table} select * from ${table}_moving`);
       this.db.exec(`drop table ${table}_moving`);
     }
+  }
+
+  /** name → sqlite_master rowid of each v1_grants index (rowids grow with creation). */
+  private grantIndexRowids(): Map<string, number> {
+    const statement = this.db.prepare(
+      "select name, rowid as at from sqlite_master where type = 'index' and tbl_name = 'v1_grants' and sql is not null",
+    );
+    try {
+      return new Map(statement.all().map((row) => [String(row.name), Number(row.at)]));
+    } finally {
+      statement.finalize();
+    }
+  }
+
+  /** Every grant index present, in Go's order. */
+  private inGoOrder(): boolean {
+    const rowids = this.grantIndexRowids();
+    const order = [...rowids.entries()].sort((a, b) => a[1] - b[1]).map(([name]) => name);
+    return order.length === GRANT_INDEX_ORDER.length && order.every((name, i) => name === GRANT_INDEX_ORDER[i]);
+  }
+
+  /** Whether the later tables' indexes come after every grant index in sqlite_master, as in Go's schema. */
+  private laterTablesBehind(): boolean {
+    const rowid = (sql: string, ...params: string[]) => {
+      const statement = this.db.prepare(sql);
+      try {
+        return Number(Object.values(statement.get(...params) ?? {})[0] ?? 0);
+      } finally {
+        statement.finalize();
+      }
+    };
+    const lastGrantIndex = rowid(
+      "select max(rowid) from sqlite_master where type = 'index' and tbl_name = 'v1_grants'",
+    );
+    for (const table of LATER_TABLES) {
+      const first = rowid("select min(rowid) from sqlite_master where tbl_name = ?", table);
+      if (first !== 0 && first < lastGrantIndex) return false;
+    }
+    return true;
   }
 
   private presentIndexes(): Set<string> {

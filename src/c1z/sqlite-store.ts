@@ -21,6 +21,7 @@ import type {
   GrantWithExpansion,
   PageOf,
   PageRequest,
+  ResumeOptions,
   StoredGrantRow,
   SyncRun,
   SyncStats,
@@ -112,13 +113,13 @@ export class SqliteC1zStore implements C1zWriter {
     return syncId;
   }
 
-  resumeSync(syncId: string): void {
+  resumeSync(syncId: string, options: ResumeOptions = {}): void {
     this.syncs.resume(syncId);
-    this.beginWriting();
+    this.beginWriting(options.keepGrantIndexes !== true);
   }
 
-  private beginWriting(): void {
-    if (this.options.deferGrantIndexes !== false) this.grantIndexes.defer();
+  private beginWriting(deferIndexes = true): void {
+    if (deferIndexes && this.options.deferGrantIndexes !== false) this.grantIndexes.defer();
     this.db.beginBatch();
   }
 
@@ -141,6 +142,14 @@ export class SqliteC1zStore implements C1zWriter {
     const changed = backfillExpansion(this.db, { syncId: this.syncs.require() });
     this.commit();
     return changed;
+  }
+
+  finishStep(): boolean {
+    // A file-backed store's indexes are built by endSync and its c1z packed in Go's order (pack.ts).
+    if (this.db.path !== undefined) return false;
+    const more = this.grantIndexes.restoreStep();
+    this.commit();
+    return more;
   }
 
   endSync(): void {

@@ -110,13 +110,21 @@ export interface C1zReader {
   stats(syncId?: string): SyncStats;
 }
 
+export interface ResumeOptions {
+  /**
+   * Leave the grant indexes as they are: the sync is past its writes, in its end work
+   * (finishStep), which builds them back; by default a resumed sync defers them again.
+   */
+  keepGrantIndexes?: boolean;
+}
+
 export interface C1zWriter extends C1zReader {
   /** The sync being written, if any. */
   readonly currentSyncId: string | undefined;
   /** Inserts a v1_sync_runs row with a new KSUID and makes it current. */
   startSync(type: SyncType, parentSyncId?: string): string;
   /** Makes an existing unfinished sync current again. */
-  resumeSync(syncId: string): void;
+  resumeSync(syncId: string, options?: ResumeOptions): void;
   /** Last write wins on (external_id, sync_id). */
   putResourceTypes(resourceTypes: readonly ResourceType[]): void;
   putResources(resources: readonly Resource[]): void;
@@ -136,6 +144,12 @@ export interface C1zWriter extends C1zReader {
    * in progress (opening a store does it for finished syncs only); returns the grants changed.
    */
   backfillGrantExpansion(): number;
+  /**
+   * One unit of the work `endSync` would do at once for the sync in progress (a grant index built
+   * back), committed; true while more is left. A step-wise sync calls it between checkpoints so
+   * its budget can end there; `endSync` then does what is left.
+   */
+  finishStep(): boolean;
   /** Sets `ended_at` and writes the `stats` column; the sync stops being current. */
   endSync(): void;
   /** Keeps the newest `keep` finished full syncs (Go's Cleanup), then VACUUM. */

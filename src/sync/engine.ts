@@ -51,10 +51,13 @@ function startOrResume(
     const unfinished =
       store.currentSyncId !== undefined ? store.getSync(store.currentSyncId) : store.latestUnfinishedSync(syncType);
     if (unfinished && unfinished.endedAt === null && unfinished.syncType === syncType) {
-      if (store.currentSyncId !== unfinished.syncId) store.resumeSync(unfinished.syncId);
       const state = SyncState.parse(unfinished.syncToken);
-      // A finished-looking token with an empty stack restarts from init, as Go does.
-      if (state.size === 0) state.push({ op: "init" });
+      if (store.currentSyncId !== unfinished.syncId) {
+        store.resumeSync(unfinished.syncId, { keepGrantIndexes: state.finishing });
+      }
+      // A finished-looking token with an empty stack restarts from init, as Go does, unless it is
+      // ours and the store's end work had begun (then only that is left).
+      if (state.size === 0 && !state.finishing) state.push({ op: "init" });
       return { syncId: unfinished.syncId, state, resumed: true };
     }
   }
@@ -182,6 +185,18 @@ export async function runSync(given: SyncOptions): Promise<SyncResult> {
 
   // Final checkpoint with an empty stack, then retention, then ended_at (Go's order).
   run.state.clear();
+  run.state.finishing = true;
+  await run.checkpoint(true);
+  // The grant indexes come back a unit at a time, each committed: a step budget can end between them.
+  while (store.finishStep()) {
+    const elapsed = clock.now() - run.startedAt;
+    if (options.runDurationMs !== undefined && elapsed >= options.runDurationMs) {
+      await run.checkpoint(true);
+      throw new SyncNotCompleteError(syncId, elapsed);
+    }
+  }
+  // The finished sync keeps Go's final token.
+  run.state.finishing = false;
   await run.checkpoint(true);
   store.cleanup(options.keepSyncs ?? 2);
   store.endSync();

@@ -4,9 +4,11 @@
  * `current_action_id`, `version: 1`) and read V1 and the older V0 shape
  * (`actions`, `current_action`). The token never holds O(data) structures:
  * the expansion graph is rebuilt from the store on resume, as Go does now.
- * One field is ours: `expanded_destinations`, how far our grant expansion got (the
- * expansion action's page token in memory). Go ignores it and expands from the start,
- * which gives the same grants.
+ * Two fields are ours: `expanded_destinations`, how far our grant expansion got (the
+ * expansion action's page token in memory), and `finishing`, set with the empty stack once
+ * every action is done and the store's own end work has begun (C1zWriter.finishStep). Go
+ * ignores both: it expands from the start (the same grants) and restarts an empty stack from
+ * init (the store keeps every index a restart needs).
  */
 
 export const ACTION_OPS = [
@@ -64,6 +66,7 @@ interface TokenJson {
   completed_actions_count?: number;
   version?: number;
   expanded_destinations?: number;
+  finishing?: boolean;
   /** Go's older tokens carried the expansion graph itself (expand.EntitlementGraph). */
   entitlement_graph?: { loaded?: boolean; edges?: Record<string, unknown> };
 }
@@ -124,6 +127,8 @@ export class SyncState {
   shouldSkipEntitlementsAndGrants = false;
   shouldSkipGrants = false;
   completedActionsCount = 0;
+  /** Every action is done and the store's end work (finishStep) has begun: a resume carries that on. */
+  finishing = false;
   /**
    * The token is Go's, saved in the middle of its grant expansion (a graph loaded or a page
    * token): Go does not mark such a sync supports_diff when it carries on, since older code
@@ -189,6 +194,7 @@ export class SyncState {
     state.shouldSkipEntitlementsAndGrants = json.should_skip_entitlements_and_grants === true;
     state.shouldSkipGrants = json.should_skip_grants === true;
     state.completedActionsCount = json.completed_actions_count ?? 0;
+    state.finishing = json.finishing === true && state.order.length === 0;
     return state;
   }
 
@@ -213,6 +219,7 @@ export class SyncState {
     if (this.shouldFetchRelatedResources) json.should_fetch_related_resources = true;
     if (this.shouldSkipEntitlementsAndGrants) json.should_skip_entitlements_and_grants = true;
     if (this.shouldSkipGrants) json.should_skip_grants = true;
+    if (this.finishing && this.order.length === 0) json.finishing = true;
     if (this.completedActionsCount > 0) json.completed_actions_count = this.completedActionsCount;
     json.version = 1;
     return JSON.stringify(json);
