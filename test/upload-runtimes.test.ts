@@ -5,39 +5,25 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { probeRuntimes } from "./support/probe-runtimes.ts";
 import { probeBytes } from "./upload-probe.ts";
 import { hasMoto, type Moto, motoAdmin, startMoto, testCredentials } from "./upload-support.ts";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
-const bun = join(root, "node_modules/.bin/bun");
-const deno = join(root, "node_modules/deno/deno");
 const size = 11 * 1024 * 1024 + 7;
 const bucket = "runtime-probe";
 
-const cases = [
-  { name: "bun", available: existsSync(bun), command: bun, args: ["run", "test/upload-probe.ts"] },
-  {
-    name: "deno",
-    available: existsSync(deno),
-    command: deno,
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      "--allow-read=.",
-      "--allow-env",
-      "--allow-sys=osRelease",
-      "test/upload-probe.ts",
-    ],
-  },
-];
-for (const c of cases) if (!c.available) console.warn(`upload test on ${c.name} skipped: binary not installed`);
+const cases = probeRuntimes("test/upload-probe.ts", [
+  "--allow-net=127.0.0.1",
+  "--allow-read=.",
+  "--allow-env",
+  "--allow-sys=osRelease",
+]);
 
 describe.skipIf(!hasMoto)("src/upload on Bun and Deno against moto", () => {
   let moto: Moto;

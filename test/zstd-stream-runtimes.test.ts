@@ -8,7 +8,7 @@
  * one-shot decoder refuses frames without a content size).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -16,12 +16,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { decompressZstd } from "../src/compress/zstd.ts";
 import { findCommand, runOk } from "./interop/tools.ts";
 import { pageLikeBytes, probeBytes } from "./support/probe-bytes.ts";
+import { probeRuntimes } from "./support/probe-runtimes.ts";
 import { hasWrangler, startWranglerDev, writePagedWorkerConfig } from "./support/wrangler-dev.ts";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
-const bun = join(root, "node_modules/.bin/bun");
-const deno = join(root, "node_modules/deno/deno");
 const zstd = findCommand("zstd");
 if (!zstd.ok) console.warn(`zstd-stream-runtimes: the zstd command line checks are skipped: ${zstd.reason}`);
 /**
@@ -53,23 +52,11 @@ function checkFrame(frame: Uint8Array, { kind, size }: (typeof CASES)[number]): 
   expect(listing).toMatch(/Check: XXH64/);
 }
 
-const processes = [
-  { name: "bun", available: existsSync(bun), command: bun, args: ["run", "test/zstd-stream-probe.ts"] },
-  {
-    name: "deno",
-    available: existsSync(deno),
-    command: deno,
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-read=.",
-      `--allow-write=${scratch}`,
-      "--allow-env",
-      "test/zstd-stream-probe.ts",
-    ],
-  },
-];
-for (const p of processes) if (!p.available) console.warn(`zstd-stream-runtimes: ${p.name} skipped, not installed`);
+const processes = probeRuntimes("test/zstd-stream-probe.ts", [
+  "--allow-read=.",
+  `--allow-write=${scratch}`,
+  "--allow-env",
+]);
 
 describe("zstd through node:zlib on Bun, Deno and workerd", () => {
   for (const p of processes) {
