@@ -11,6 +11,7 @@ import {
   MemoryPageStore,
   MemoryScratchStore,
   type PageStore,
+  readPagedFile,
 } from "./paged-store.ts";
 import { sqlJsEngine } from "./sqljs-engine.ts";
 import type { SqliteDatabase } from "./types.ts";
@@ -312,5 +313,65 @@ describe.skipIf(!Better)("the Durable Object page store over native SQLite", () 
     reopenedStore.clear();
     expect(new DurableObjectPageStore(second.storage, "c1z").size()).toBe(0);
     second.close();
+  });
+
+  it("fills a caller's array with the same bytes a blob read gives, staged or committed, and refuses a bad row", () => {
+    const opened = nativeStorage(join(scratch, "do-into.sqlite"));
+    const store = new DurableObjectPageStore(opened.storage, "c1z", 512);
+    const pageOf = (seed: number) => Uint8Array.from({ length: 512 }, (_, i) => (i * 31 + seed * 7) & 0xff);
+    for (let index = 0; index < 6; index++) store.writePage(index, pageOf(index));
+    store.setSize(6 * 512);
+    store.sync();
+    store.writePage(2, pageOf(99)); // staged over a committed page
+    store.writePage(7, pageOf(7)); // staged past the committed end, page 6 never written
+    store.setSize(8 * 512);
+    const target = new Uint8Array(512);
+    for (let index = 0; index < 8; index++) {
+      const blob = store.readPage(index);
+      expect(store.readPageInto(index, target)).toBe(blob !== undefined);
+      if (blob) expect(target).toEqual(new Uint8Array(blob));
+    }
+    expect(new Uint8Array(store.readPage(2) ?? [])).toEqual(pageOf(99));
+    expect(store.readPageInto(8, target)).toBe(false);
+    expect(() => store.readPageInto(0, new Uint8Array(100))).toThrow(/512/);
+    // A row that is not a whole page (a damaged or foreign table) is an error, not a short page.
+    opened.storage.sql.exec("insert or replace into c1z_pages (no, data) values (?, ?)", 3, new Uint8Array(10).buffer);
+    store.rollback();
+    expect(() => store.readPageInto(3, target)).toThrow(/page 3 of "c1z" holds 10 bytes, expected a 512-byte page/);
+    const temp = store.scratch();
+    temp.writePage(1, pageOf(5));
+    temp.setSize(2 * 512);
+    expect(temp.readPageInto?.(1, target)).toBe(true);
+    expect(target).toEqual(pageOf(5));
+    expect(temp.readPageInto?.(0, target)).toBe(false);
+    opened.close();
+  });
+
+  it("reads the file in chunks of whole pages, zeros where no page was written, from either kind of store", () => {
+    const opened = nativeStorage(join(scratch, "do-chunks.sqlite"));
+    const stores: PageStore[] = [new MemoryPageStore(512), new DurableObjectPageStore(opened.storage, "c1z", 512)];
+    const size = 11 * 512 + 100; // a short last page: the file size need not be whole pages
+    const expected = new Uint8Array(size);
+    for (const store of stores) {
+      for (const index of [0, 1, 2, 4, 5, 7, 8, 9, 11]) {
+        const page = Uint8Array.from({ length: 512 }, (_, i) => (index * 13 + i) & 0xff || 1);
+        store.writePage(index, page);
+        expected.set(page.subarray(0, Math.min(512, size - index * 512)), index * 512);
+      }
+      store.setSize(size);
+      store.sync();
+      const chunks: Uint8Array[] = [];
+      for (const chunk of readPagedFile(store, 3 * 512)) chunks.push(chunk.slice());
+      expect(chunks.map((c) => c.length)).toEqual([1536, 1536, 1536, 1124]);
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const chunk of chunks) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
+      // Pages 3, 6 and 10 were never written: zeros, even where the reused array held a page before.
+      expect(joined).toEqual(expected);
+    }
+    opened.close();
   });
 });
