@@ -100,11 +100,12 @@ describe.skipIf(!hasMoto)("paged c1z streamed to S3 multipart (moto)", () => {
     const pages = new MemoryPageStore();
     const created: OpenUpload[] = [];
     let parts = 0;
+    const proxy = await startFaultProxy(moto.endpoint, () => undefined);
     const outcome = await demoSync(
       () => openPagedC1z(pages),
       async () => {
         // Raw blocks: a file big enough for three parts from a small demo.
-        const saved = await uploadPagedC1z(pages, uri("paged/raw.c1z"), {
+        const saved = await uploadPagedC1z(pages, uri("paged/raw.c1z", proxy.endpoint), {
           env,
           partSize: 5 * MiB,
           compression: { mode: "raw" },
@@ -117,9 +118,21 @@ describe.skipIf(!hasMoto)("paged c1z streamed to S3 multipart (moto)", () => {
         return saved;
       },
     );
+    await proxy.stop();
     expect(outcome.status).toBe("finished");
     expect(created).toHaveLength(1);
-    expect(created[0].destination).toBe(`s3://${bucket}/paged/raw.c1z?region=us-east-1&endpoint=${moto.endpoint}`);
+    expect(created[0].destination).toBe(`s3://${bucket}/paged/raw.c1z?region=us-east-1&endpoint=${proxy.endpoint}`);
+    // Each part is signed with the hash of the bytes it carried (SigV4's x-amz-content-sha256,
+    // a signed header), and its S3 checksum is the same digest: S3 refuses a part whose hash differs.
+    const partRequests = proxy.requests.filter((r) => r.line.startsWith("PUT ") && r.line.includes("partNumber="));
+    expect(partRequests.length).toBeGreaterThanOrEqual(2);
+    for (const request of partRequests) {
+      expect(request.headers["x-amz-content-sha256"]).toBe(request.bodySha256);
+      expect(String(request.headers.authorization)).toMatch(/SignedHeaders=[^,]*x-amz-content-sha256/);
+      expect(Buffer.from(String(request.headers["x-amz-checksum-sha256"]), "base64").toString("hex")).toBe(
+        request.bodySha256,
+      );
+    }
     // Header, frame header, a 3-byte header per 128 KiB block, checksum: all parts full but the last.
     expect(parts).toBe(Math.ceil((5 + 6 + pages.size() + 3 * Math.ceil(pages.size() / (128 * 1024)) + 4) / (5 * MiB)));
     expect(parts).toBeGreaterThanOrEqual(2);

@@ -3,6 +3,7 @@
  * scripts/setup-test-tools.sh) and a fault-injecting HTTP proxy in front of it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -76,6 +77,8 @@ export interface FaultProxy {
   endpoint: string;
   /** Requests seen, as "METHOD path?query". */
   log: string[];
+  /** The same requests with their headers and the SHA-256 (hex) of the body they carried. */
+  requests: { line: string; headers: IncomingMessage["headers"]; bodySha256: string }[];
   stop(): Promise<void>;
 }
 
@@ -89,9 +92,14 @@ export async function startFaultProxy(
 ): Promise<FaultProxy> {
   const targetUrl = new URL(target);
   const log: string[] = [];
+  const requests: FaultProxy["requests"] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", target);
-    log.push(`${req.method} ${url.pathname}${url.search}`);
+    const line = `${req.method} ${url.pathname}${url.search}`;
+    log.push(line);
+    const body = createHash("sha256");
+    req.on("data", (d: Buffer) => body.update(d));
+    req.on("end", () => requests.push({ line, headers: req.headers, bodySha256: body.digest("hex") }));
     const status = fail(req, url);
     if (status === "hang") {
       req.resume();
@@ -131,6 +139,7 @@ export async function startFaultProxy(
   return {
     endpoint: `http://127.0.0.1:${port}`,
     log,
+    requests,
     stop: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();
