@@ -36,7 +36,7 @@ const demo = {
   pageSize: env("BENCH_PAGE", 500),
 };
 const stepMs = env("BENCH_STEP_MS", 20_000);
-const cacheKiB = env("BENCH_CACHE_KIB", 4096);
+const cacheKiB = env("BENCH_CACHE_KIB", 2048);
 const modes = (process.env.BENCH_MODES ?? "paged").split(",");
 const bucket = "bench-workers";
 

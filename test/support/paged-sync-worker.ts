@@ -141,7 +141,7 @@ export class PagedSync {
       store: {
         open: async (): Promise<C1zWriter> => {
           if (!paged) return createC1z({ engine: "sqljs" });
-          const store = await openPagedC1z(counted, { cacheKiB: number("cacheKiB", 4096) });
+          const store = await openPagedC1z(counted, { cacheKiB: number("cacheKiB", 2048) });
           database = store.db as PagedDatabase;
           return store;
         },
