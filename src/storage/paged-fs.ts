@@ -43,20 +43,11 @@ const EIO = 29;
 export class PagedFile {
   private readonly cache = new Map<number, Uint8Array>();
   private composed: Uint8Array | undefined;
-  /**
-   * A store with `readPageInto` fills arrays of ours: the LRU's arrays are then reused when
-   * pages leave it, so reading a large database page by page allocates nothing per page.
-   */
-  private readonly fillsPages: boolean;
-  private readonly spare: Uint8Array[] = [];
 
   constructor(
     readonly store: PageStore,
     private readonly cachePages = 64,
-  ) {
-    // Only a store that copies what it is given holds no array the LRU hands out again.
-    this.fillsPages = store.copiesPages === true && typeof store.readPageInto === "function";
-  }
+  ) {}
 
   size(): number {
     return this.store.size();
@@ -69,27 +60,15 @@ export class PagedFile {
       this.cache.set(index, cached);
       return cached;
     }
-    let page: Uint8Array | undefined;
-    if (this.fillsPages && this.store.readPageInto) {
-      const target = this.spare.pop() ?? new Uint8Array(this.store.pageSize);
-      if (this.store.readPageInto(index, target)) page = target;
-      else this.spare.push(target);
-    } else page = this.store.readPage(index);
+    const page = this.store.readPage(index);
     if (page) this.remember(index, page);
     return page;
   }
 
   private remember(index: number, page: Uint8Array): void {
-    this.forget(index);
-    this.cache.set(index, page);
-    if (this.cache.size > this.cachePages) this.forget(this.cache.keys().next().value as number);
-  }
-
-  private forget(index: number): void {
-    const page = this.cache.get(index);
-    if (!page) return;
     this.cache.delete(index);
-    if (this.fillsPages) this.spare.push(page);
+    this.cache.set(index, page);
+    if (this.cache.size > this.cachePages) this.cache.delete(this.cache.keys().next().value as number);
   }
 
   read(target: Uint8Array, position: number): number {
@@ -131,7 +110,7 @@ export class PagedFile {
       }
       page.set(source.subarray(done, done + n), inPage);
       this.store.writePage(index, page);
-      if (reuse) this.forget(index);
+      if (reuse) this.cache.delete(index);
       else this.remember(index, page);
       done += n;
     }
@@ -152,7 +131,7 @@ export class PagedFile {
         this.remember(index, page);
       }
     }
-    for (const index of [...this.cache.keys()]) if (index * pageSize >= bytes) this.forget(index);
+    for (const index of this.cache.keys()) if (index * pageSize >= bytes) this.cache.delete(index);
     this.store.setSize(bytes);
   }
 
@@ -166,7 +145,7 @@ export class PagedFile {
   /** A store operation failed: drop the staged state and the pages cached from it. */
   fail(error: unknown): void {
     this.failure = error;
-    for (const index of [...this.cache.keys()]) this.forget(index);
+    this.cache.clear();
     try {
       this.store.rollback();
     } catch {

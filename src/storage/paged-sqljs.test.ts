@@ -315,39 +315,7 @@ describe.skipIf(!Better)("the Durable Object page store over native SQLite", () 
     second.close();
   });
 
-  it("fills a caller's array with the same bytes a blob read gives, staged or committed, and refuses a bad row", () => {
-    const opened = nativeStorage(join(scratch, "do-into.sqlite"));
-    const store = new DurableObjectPageStore(opened.storage, "c1z", 512);
-    const pageOf = (seed: number) => Uint8Array.from({ length: 512 }, (_, i) => (i * 31 + seed * 7) & 0xff);
-    for (let index = 0; index < 6; index++) store.writePage(index, pageOf(index));
-    store.setSize(6 * 512);
-    store.sync();
-    store.writePage(2, pageOf(99)); // staged over a committed page
-    store.writePage(7, pageOf(7)); // staged past the committed end, page 6 never written
-    store.setSize(8 * 512);
-    const target = new Uint8Array(512);
-    for (let index = 0; index < 8; index++) {
-      const blob = store.readPage(index);
-      expect(store.readPageInto(index, target)).toBe(blob !== undefined);
-      if (blob) expect(target).toEqual(new Uint8Array(blob));
-    }
-    expect(new Uint8Array(store.readPage(2) ?? [])).toEqual(pageOf(99));
-    expect(store.readPageInto(8, target)).toBe(false);
-    expect(() => store.readPageInto(0, new Uint8Array(100))).toThrow(/512/);
-    // A row that is not a whole page (a damaged or foreign table) is an error, not a short page.
-    opened.storage.sql.exec("insert or replace into c1z_pages (no, data) values (?, ?)", 3, new Uint8Array(10).buffer);
-    store.rollback();
-    expect(() => store.readPageInto(3, target)).toThrow(/page 3 of "c1z" holds 10 bytes, expected a 512-byte page/);
-    const temp = store.scratch();
-    temp.writePage(1, pageOf(5));
-    temp.setSize(2 * 512);
-    expect(temp.readPageInto?.(1, target)).toBe(true);
-    expect(target).toEqual(pageOf(5));
-    expect(temp.readPageInto?.(0, target)).toBe(false);
-    opened.close();
-  });
-
-  it("reads the file in chunks of whole pages, zeros where no page was written, from either kind of store", () => {
+  it("reads the file in chunks of whole pages through one array, zeros where no page was written", () => {
     const opened = nativeStorage(join(scratch, "do-chunks.sqlite"));
     const stores: PageStore[] = [new MemoryPageStore(512), new DurableObjectPageStore(opened.storage, "c1z", 512)];
     const size = 11 * 512 + 100; // a short last page: the file size need not be whole pages

@@ -15,13 +15,6 @@ export interface PageStore {
   /** Page `index` as last written, or `undefined` if it was never written (reads as zeros). */
   readPage(index: number): Uint8Array | undefined;
   /**
-   * Page `index` copied into `target` (`pageSize` bytes); false if it was never written. A
-   * store offers this when its reads would otherwise each make a fresh ArrayBuffer: on workerd
-   * those are native memory that V8 collects only once 64 MB more of it has piled up, so a sync
-   * reading its database page by page kept up to that much garbage at its peak.
-   */
-  readPageInto?(index: number, target: Uint8Array): boolean;
-  /**
    * Stages a whole page (`pageSize` bytes). The store may keep `page`: callers pass a fresh
    * array, unless `copiesPages` says the store copies it before returning.
    */
@@ -151,30 +144,6 @@ export interface DurableStorageLike {
   transactionSync<T>(fn: () => T): T;
 }
 
-const HEX_DIGITS = (() => {
-  const digits = new Uint8Array(128).fill(255);
-  for (let i = 0; i < 16; i++) digits["0123456789ABCDEF".charCodeAt(i)] = i;
-  return digits;
-})();
-
-/**
- * A page read as `hex(data)`: SQLite's hex is a one-byte string on V8's heap, collected by
- * the young generation's scavenges within a few MB, where a blob would be an ArrayBuffer.
- */
-function decodePageHex(value: unknown, target: Uint8Array, what: string): void {
-  if (typeof value !== "string" || value.length !== target.length * 2) {
-    throw new TypeError(
-      `${what} holds ${typeof value === "string" ? value.length / 2 : typeof value} bytes, expected a ${target.length}-byte page`,
-    );
-  }
-  for (let i = 0, j = 0; i < target.length; i++, j += 2) {
-    const high = HEX_DIGITS[value.charCodeAt(j)] ?? 255;
-    const low = HEX_DIGITS[value.charCodeAt(j + 1)] ?? 255;
-    if ((high | low) > 15) throw new TypeError(`${what} is not hex at offset ${j}`);
-    target[i] = (high << 4) | low;
-  }
-}
-
 function blobBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
@@ -254,24 +223,6 @@ export class DurableObjectPageStore implements PageStore {
             .toArray()[0]
         : this.sql.exec(`select data from ${this.t.pages} where no = ?`, index).toArray()[0];
     return row ? blobBytes(row.data) : undefined;
-  }
-
-  readPageInto(index: number, target: Uint8Array): boolean {
-    checkPage(this, index, target);
-    if (index * this.pageSize >= this.stagedSize) return false;
-    const row =
-      this.stagedCount > 0
-        ? this.sql
-            .exec(
-              `select hex(data) as h from ${this.t.staged} where no = ? union all select hex(data) from ${this.t.pages} where no = ? limit 1`,
-              index,
-              index,
-            )
-            .toArray()[0]
-        : this.sql.exec(`select hex(data) as h from ${this.t.pages} where no = ?`, index).toArray()[0];
-    if (!row) return false;
-    decodePageHex(row.h, target, `page ${index} of "${this.name}"`);
-    return true;
   }
 
   writePage(index: number, page: Uint8Array): void {
@@ -354,17 +305,6 @@ class DurableObjectScratchStore implements ScratchPageStore {
     return row ? blobBytes(row.data) : undefined;
   }
 
-  readPageInto(index: number, target: Uint8Array): boolean {
-    checkPage(this, index, target);
-    if (index * this.pageSize >= this.bytes) return false;
-    const row = this.sql
-      .exec(`select hex(data) as h from ${this.table} where file = ? and no = ?`, this.file, index)
-      .toArray()[0];
-    if (!row) return false;
-    decodePageHex(row.h, target, `page ${index} of scratch file ${this.file}`);
-    return true;
-  }
-
   writePage(index: number, page: Uint8Array): void {
     checkPage(this, index, page);
     this.sql.exec(
@@ -396,27 +336,19 @@ class DurableObjectScratchStore implements ScratchPageStore {
  * Reads the committed-or-staged file in chunks of whole pages (at most `chunkBytes` each).
  * One array serves every chunk, so each is valid only until the next one is asked for:
  * an upload reads the whole database this way, and a fresh megabyte per chunk was native
- * garbage on workerd (its 100k-grant upload raised the peak by ~34 MB).
+ * garbage on workerd.
  */
 export function* readPagedFile(store: PageStore, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
   const size = store.size();
   const pageSize = store.pageSize;
   const perChunk = Math.max(1, Math.floor(chunkBytes / pageSize));
   const buffer = new Uint8Array(Math.min(size, perChunk * pageSize));
-  const lastPage = store.readPageInto ? new Uint8Array(pageSize) : undefined;
   for (let first = 0; first * pageSize < size; first += perChunk) {
     const begin = first * pageSize;
     const chunk = buffer.subarray(0, Math.min(size, begin + perChunk * pageSize) - begin);
     for (let index = first; index * pageSize < begin + chunk.length; index++) {
       const offset = index * pageSize - begin;
       const room = Math.min(pageSize, chunk.length - offset);
-      if (lastPage && store.readPageInto) {
-        // A page the chunk holds whole is read straight into it.
-        const target = room === pageSize ? chunk.subarray(offset, offset + pageSize) : lastPage;
-        if (!store.readPageInto(index, target)) chunk.fill(0, offset, offset + room);
-        else if (target === lastPage) chunk.set(lastPage.subarray(0, room), offset);
-        continue;
-      }
       const page = store.readPage(index);
       if (page) chunk.set(page.subarray(0, room), offset);
       else chunk.fill(0, offset, offset + room);
