@@ -53,6 +53,8 @@ interface LogLine {
   sha256?: string;
   invocations?: number;
   invocation?: number;
+  /** What the job does next, on a step's "checkpointed" line: `sync` or `upload`. */
+  next?: string;
 }
 
 const logLines = (output: string) => workerLogLines<LogLine>(output);
@@ -199,6 +201,10 @@ describe.skipIf(!hasMoto || !hasWrangler)("Workers: syncs in Durable Object step
     expect(part1Tries).toBe(3);
     expect(lines.some((l) => /^sync step \d+ failed \(try \d of 5\): .*aborted/.test(l.msg))).toBe(true);
     expect(lines.some((l) => /^sync step \d+ started \(upload, try 1\)$/.test(l.msg))).toBe(true);
+    // The step that finished the sync had spent its 1 s budget (the end work is not cut): it left
+    // the upload to a step of its own instead of adding it to the same invocation.
+    const finishing = lines.filter((l) => l.msg.endsWith(" checkpointed") && l.next === "upload");
+    expect(finishing).toHaveLength(1);
     const hungId = open[0].UploadId!;
     expect(lines.some((l) => l.msg.startsWith(`aborted multipart upload ${hungId} `))).toBe(true);
     expect(proxy.log.filter((l) => l.startsWith("DELETE ") && l.includes("uploadId=")).length).toBeGreaterThanOrEqual(
