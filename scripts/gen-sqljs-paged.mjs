@@ -6,7 +6,8 @@
  * same wasm speed, unminified glue) does. Generated at install and by wrangler's build, never
  * committed. Run: node scripts/gen-sqljs-paged.mjs
  *
- * Three more changes (the third: no debug log of every wasm heap growth, see below):
+ * Four more changes (the last two: no per-call conversions for numeric SQLite calls and no
+ * debug log of every wasm heap growth, see below):
  * - The debug glue wraps every wasm export in a closure that asserts the runtime is up and
  *   counts the arguments, on every call (each `step`, `bind`, column read). The wrappers are
  *   replaced by the exports themselves: 300k prepared inserts took 2.3–2.6 s against 1.5–1.6 s
@@ -46,6 +47,17 @@ const notNode = [
 // `createExportWrapper('sqlite3_step', wasmExports['sqlite3_step'], 1)` → `wasmExports['sqlite3_step']`.
 const exportWrapper = /createExportWrapper\('(\w+)', (wasmExports\['\1'\]), \d+\)/g;
 
+const cwrapFrom = `  var cwrap = (ident, returnType, argTypes, opts) => {
+      return (...args) => ccall(ident, returnType, argTypes, args, opts);
+    };`;
+const cwrapTo = `  var cwrap = (ident, returnType, argTypes, opts) => {
+      // Patched by scripts/gen-sqljs-paged.mjs: numbers in, a number (or nothing) out → the export.
+      var direct = !opts && returnType !== 'string' && returnType !== 'boolean' &&
+        (argTypes || []).every((type) => type === 'number');
+      if (direct && typeof Module['_' + ident] === 'function') return Module['_' + ident];
+      return (...args) => ccall(ident, returnType, argTypes, args, opts);
+    };`;
+
 /** The CommonJS glue as an ES module: `require`, `__dirname`, `module` made by hand. */
 function asEsModule(source) {
   return [
@@ -75,6 +87,10 @@ for (const [flavor, file, out] of [
   const wrapped = source.match(exportWrapper)?.length ?? 0;
   if (wrapped < 20) throw new Error(`sql.js ${file}: ${wrapped} wrapped exports; update scripts/gen-sqljs-paged.mjs`);
   source = source.replace(exportWrapper, "$2");
+  // sql.js reaches SQLite through cwrap'd functions, and the debug glue's ccall builds a table
+  // of converters, two closures and two arrays on every call (each bind, step and column
+  // read). A function whose arguments and result are all numbers is the wasm export itself.
+  source = replaceOnce(source, file, cwrapFrom, cwrapTo);
   // The debug runtime logs each wasm heap growth with console.warn (not through printErr):
   // a sync of 1M grants on sql.js printed them all to the CLI's stderr.
   source = replaceOnce(source, file, "var runtimeDebug = true;", "var runtimeDebug = false;");
