@@ -7,6 +7,7 @@
  * pages come out full.
  */
 import type { SqliteDatabase } from "../storage/index.ts";
+import { queryNumber } from "../storage/query.ts";
 import { GRANT_PARTIAL_INDEXES, V1_DDL, V1_TABLES } from "./schema.ts";
 
 /** The tables baton-sdk creates after v1_grants: rebuilt after the indexes, so sqlite_master keeps Go's order. */
@@ -167,14 +168,7 @@ export class GrantIndexes {
 
   /** Whether the later tables' indexes come after every grant index in sqlite_master, as in Go's schema. */
   private laterTablesBehind(): boolean {
-    const rowid = (sql: string, ...params: string[]) => {
-      const statement = this.db.prepare(sql);
-      try {
-        return Number(Object.values(statement.get(...params) ?? {})[0] ?? 0);
-      } finally {
-        statement.finalize();
-      }
-    };
+    const rowid = (sql: string, ...params: string[]) => queryNumber(this.db, sql, ...params);
     const lastGrantIndex = rowid(
       "select max(rowid) from sqlite_master where type = 'index' and tbl_name = 'v1_grants'",
     );

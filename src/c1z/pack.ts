@@ -12,6 +12,7 @@
  * which VACUUM itself runs on), so every b-tree comes out with full pages and no free list.
  */
 import type { SqliteDatabase, SqlRow } from "../storage/index.ts";
+import { queryNumber } from "../storage/query.ts";
 
 interface SchemaRow {
   type: string;
@@ -70,12 +71,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 export const C1Z_PAGE_SIZE = 4096;
 
 function pragmaValue(db: SqliteDatabase, name: string): number {
-  const statement = db.prepare(`pragma main.${name}`);
-  try {
-    return Number(Object.values(statement.get() ?? {})[0] ?? 0);
-  } finally {
-    statement.finalize();
-  }
+  return queryNumber(db, `pragma main.${name}`);
 }
 
 /**
