@@ -7,8 +7,9 @@
  * BENCH_LOADER=tsx keeps tsx), so its peak RSS (getrusage maxrss) is its own:
  * `peakRssMb` at the end of the sync, `peakRssAfterReadsMb` after one grants read (which
  * opens the finished sync) and the c1z download.
- * The plugin makes 10k users and 1k groups and generates each group's members page by page,
- * so its own memory does not grow with the grant count. No nesting: expansion adds nothing.
+ * The plugin is bench/sync.ts's organisation (bench/org) without nesting: 10k users and 1k
+ * groups, each group's members made when it is listed, so the plugin's own memory does not
+ * grow with the grant count, and expansion adds nothing.
  * Prints one JSON line per run and one summary per mode with the ratio of peak RSS between
  * the largest and the smallest size. Never passes or fails on time.
  *
@@ -20,72 +21,15 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as v from "valibot";
 import { createApp } from "../src/http/app.ts";
 import { createFsStateStore } from "../src/http/state/fs.ts";
-import { entitlement, grant, group, resourceId, resourceType, user } from "../src/model/builders.ts";
-import type { AnyPlugin } from "../src/plugins/contract.ts";
 import { childCommand } from "./bundle.ts";
+import { benchOrg } from "./org/plugin.ts";
 
 const USERS = 10_000;
 const GROUPS = 1_000;
 const PAGE = 1_000;
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
-
-function benchPlugin(grants: number): AnyPlugin {
-  const perGroup = Math.ceil(grants / GROUPS);
-  const pad = (n: number) => String(n).padStart(6, "0");
-  const offsetOf = (token: string) => (token === "" ? 0 : Number(token));
-  return {
-    name: "bench",
-    displayName: "bench",
-    config: v.object({}),
-    connect: () => ({}),
-    resourceTypes: [
-      {
-        resourceType: resourceType({
-          id: "user",
-          displayName: "User",
-          traits: ["user"],
-          skip: "entitlementsAndGrants",
-        }),
-        list: async (parent, ctx) => {
-          if (parent) return { items: [] };
-          const offset = offsetOf(ctx.pageToken);
-          const end = Math.min(USERS, offset + PAGE);
-          const items = [];
-          for (let i = offset; i < end; i++) items.push(user({ id: `u${pad(i)}`, displayName: `User ${i}` }));
-          return { items, nextPageToken: end < USERS ? String(end) : "" };
-        },
-        entitlements: async () => ({ items: [] }),
-        grants: async () => ({ items: [] }),
-      },
-      {
-        resourceType: resourceType({ id: "group", displayName: "Group", traits: ["group"] }),
-        list: async (parent, ctx) => {
-          if (parent) return { items: [] };
-          const offset = offsetOf(ctx.pageToken);
-          const end = Math.min(GROUPS, offset + PAGE);
-          const items = [];
-          for (let i = offset; i < end; i++) items.push(group({ id: `g${pad(i)}`, displayName: `Group ${i}` }));
-          return { items, nextPageToken: end < GROUPS ? String(end) : "" };
-        },
-        entitlements: async (r) => ({ items: [entitlement(r, "member")] }),
-        grants: async (r, ctx) => {
-          const index = Number(r.id?.resource.slice(1));
-          const start = (index * 7919) % USERS;
-          const offset = offsetOf(ctx.pageToken);
-          const end = Math.min(perGroup, offset + PAGE);
-          const items = [];
-          for (let k = offset; k < end; k++) {
-            items.push(grant(r, "member", resourceId("user", `u${pad((start + k) % USERS)}`)));
-          }
-          return { items, nextPageToken: end < perGroup ? String(end) : "" };
-        },
-      },
-    ],
-  };
-}
 
 /** One HTTP-triggered sync in this process; prints its line. */
 async function child(mode: "file" | "memory", grants: number): Promise<void> {
@@ -95,7 +39,13 @@ async function child(mode: "file" | "memory", grants: number): Promise<void> {
     if (mode === "memory") delete state.workFiles;
     else if (!state.workFiles) throw new Error("no native file engine on this runtime: no work files");
     const app = createApp({
-      connectors: [{ name: "bench", plugin: benchPlugin(grants), config: {} }],
+      connectors: [
+        {
+          name: "bench",
+          plugin: benchOrg({ users: USERS, groups: GROUPS, grants, pageSize: PAGE, chain: 1 }).plugin,
+          config: {},
+        },
+      ],
       auth: { mode: "off" },
       state,
       log: () => {},

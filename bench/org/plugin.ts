@@ -16,6 +16,8 @@ export interface BenchOrgSize {
   /** Direct user memberships, spread evenly over the groups. */
   grants: number;
   pageSize: number;
+  /** Groups per nesting chain (default CHAIN); 1: no nesting, so expansion adds nothing. */
+  chain?: number;
 }
 
 /** g(4k) ⊂ g(4k+1) ⊂ g(4k+2) ⊂ g(4k+3): three levels of nesting. */
@@ -37,6 +39,7 @@ export function benchOrg(size: BenchOrgSize): BenchOrg {
   const users = Array.from({ length: size.users }, (_, i) => user({ id: `u${pad(i)}`, displayName: `User ${i}` }));
   const groups = Array.from({ length: size.groups }, (_, i) => group({ id: `g${pad(i)}`, displayName: `Group ${i}` }));
   const perGroup = Math.floor(size.grants / size.groups);
+  const chain = size.chain ?? CHAIN;
 
   function page<T>(items: T[], token: string): Page<T> {
     const offset = token === "" ? 0 : Number(token);
@@ -51,7 +54,7 @@ export function benchOrg(size: BenchOrgSize): BenchOrg {
     const out: Grant[] = [];
     const start = (index * 7919) % size.users;
     for (let k = 0; k < perGroup; k++) out.push(grant(g, "member", users[(start + k) % size.users]?.id as ResourceId));
-    if (index % CHAIN !== 0) {
+    if (index % chain !== 0) {
       const child = groups[index - 1] as Resource;
       out.push(
         grant(g, "member", child.id as ResourceId, {
@@ -87,6 +90,6 @@ export function benchOrg(size: BenchOrgSize): BenchOrg {
       },
     ],
   };
-  const directGrants = perGroup * size.groups + size.groups - Math.ceil(size.groups / CHAIN);
+  const directGrants = perGroup * size.groups + size.groups - Math.ceil(size.groups / chain);
   return { plugin, users, groups, groupGrants, directGrants };
 }
