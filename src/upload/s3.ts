@@ -226,10 +226,10 @@ export function retryPolicyFrom(env: Env): S3RetryPolicy {
     : defaultS3RetryPolicy;
 }
 
-/** `BATON_S3_PART_SIZE_MB` (at least 5), else 8 MiB. */
-export function partSizeFrom(env: Env): number {
+/** `BATON_S3_PART_SIZE_MB` (at least 5), else `fallback` (8 MiB). */
+export function partSizeFrom(env: Env, fallback = 8 * 1024 * 1024): number {
   const mb = Number(env.BATON_S3_PART_SIZE_MB);
-  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : 8 * 1024 * 1024;
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : fallback;
 }
 
 export async function deleteC1zObject(client: S3Client, bucket: string, key: string): Promise<void> {
