@@ -20,6 +20,7 @@ import {
 } from "../../src/storage/paged-store.ts";
 import { saveC1z } from "../../src/upload/index.ts";
 import { uploadPagedC1z } from "../../src/upload/paged.ts";
+import { MIN_PART_SIZE, partSizeFrom } from "../../src/upload/s3.ts";
 import { pageLikeBytes, probeBytes, probeFrame, streamedFrame } from "./probe-bytes.ts";
 
 type Env = Record<string, string> & {
@@ -158,11 +159,13 @@ export class PagedSync {
       url.searchParams.get("plugin") === "bench"
         ? { name: "bench", plugin: benchOrg(config).plugin, config: {} }
         : { name: "demo", plugin: demo, config };
+    // The part size of the product's step uploads (src/workers/step-storage.ts).
+    const partSize = partSizeFrom(env, MIN_PART_SIZE);
     const pending = paged ? this.pendingUpload() : undefined;
     if (pending !== undefined) {
       // The sync finished in the last step: this one only uploads (src/workers/connector-object.ts).
       phase("upload");
-      const saved = await uploadPagedC1z(pages, location, { env });
+      const saved = await uploadPagedC1z(pages, location, { env, partSize });
       phase("uploaded");
       this.setPendingUpload(undefined);
       this.pages.clear();
@@ -206,7 +209,7 @@ export class PagedSync {
             return { destination: "(the next step)", bytes: 0 };
           }
           phase("upload");
-          const saved = await uploadPagedC1z(pages, location, { env });
+          const saved = await uploadPagedC1z(pages, location, { env, partSize });
           phase("uploaded");
           report = { sqliteBytes: saved.sqliteBytes, compression: saved.compression };
           return saved;
