@@ -68,7 +68,7 @@ interface R2MultipartUploadLike {
 /**
  * Signs the request with a payload hash we already have. Without it the SDK's signer hashes
  * the body itself, and its WebCrypto hasher first concatenates it into a new array: on
- * workerd, two more copies of every part (8 MiB each) in native memory at the upload's peak.
+ * workerd, two more copies of every part in native memory at the upload's peak.
  */
 function withPayloadHash(command: UploadPartCommand, hex: string): void {
   command.middlewareStack.add(
