@@ -5,7 +5,6 @@
  * S3, R2 and moto all check, and which avoids the aws-chunked stream encoding
  * that corrupts bodies on Workers (reference/edge-runtimes.md §4.1).
  */
-
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -18,7 +17,6 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { s3RequestHandler } from "#s3-http";
 import { sha256, toBase64, toHex } from "./checksum.ts";
 import type { S3Destination, StaticCredentials } from "./destination.ts";
 import { defaultS3RetryPolicy, type S3RetryPolicy, sdkRetryStrategy } from "./retry.ts";
@@ -87,8 +85,6 @@ export function createS3Client(destination: S3Destination, options: S3Options = 
   };
   const credentials = destination.credentials ?? credentialsFromEnv(env);
   if (credentials) config.credentials = credentials;
-  const requestHandler = s3RequestHandler();
-  if (requestHandler) config.requestHandler = requestHandler;
   return new S3Client(config);
 }
 
