@@ -49,7 +49,8 @@ let lostRequests = 0;
  * One step's request. wrangler dev's proxy sometimes never forwards a request (seen after
  * minutes of long steps: workerd idle, no connection to it, the proxy still holding ours),
  * so a request that leaves workerd without CPU for IDLE_MS is dropped and sent again. That
- * is safe: a step takes up from the last commit, as after a killed invocation.
+ * is safe: a step takes up from the last commit, as after a killed invocation, and a step that
+ * had finished the sync answers again with its report (the request's `run` id).
  */
 async function stepRequest(url: string, wranglerPid: number): Promise<string> {
   for (;;) {
@@ -120,7 +121,9 @@ try {
       if (!warmup.ok) throw new Error(`warm-up sync failed: ${warmup.status} ${(await warmup.text()).slice(0, 2000)}`);
       await warmup.text();
       const warmKiB = workerdPeakRss(server.child.pid!);
-      const query = params(demo);
+      // One id for every step of this sync: a step resent after a lost response that had finished
+      // the sync gets its report back (test/support/paged-sync-worker.ts) instead of starting another.
+      const query = new URLSearchParams([...params(demo), ["run", crypto.randomUUID()]]);
       const started = Date.now();
       let invocations = 0;
       lostRequests = 0;

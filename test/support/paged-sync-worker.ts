@@ -50,6 +50,27 @@ export class PagedSync {
     this.storage = ctx.storage;
     this.pages = new DurableObjectPageStore(ctx.storage, "c1z");
     this.storage.sql.exec("create table if not exists bench_upload (grants integer not null)");
+    this.storage.sql.exec("create table if not exists bench_finished (run text primary key, report text not null)");
+  }
+
+  /**
+   * The report of run `run`'s last step, if that run finished: a step request resent because its
+   * response was lost gets the same answer instead of starting the next sync.
+   */
+  private finishedReport(run: string | null): string | undefined {
+    if (!run) return undefined;
+    const row = this.storage.sql.exec("select report from bench_finished where run = ?", run).toArray()[0];
+    return row ? String(row.report) : undefined;
+  }
+
+  private finished(run: string | null, report: StepReport): Response {
+    if (run)
+      this.storage.sql.exec(
+        "insert or replace into bench_finished (run, report) values (?, ?)",
+        run,
+        JSON.stringify(report),
+      );
+    return Response.json(report);
   }
 
   /** The grant count of a finished sync whose upload was left to the next step, as the product's job does. */
@@ -127,6 +148,10 @@ export class PagedSync {
       }
       return Response.json({ pageCount, bytes, stepMs: Date.now() - started });
     }
+    // `run`: the bench's id for one sync, the same in every step request of it.
+    const run = url.searchParams.get("run");
+    const replay = this.finishedReport(run);
+    if (replay !== undefined) return new Response(replay, { headers: { "content-type": "application/json" } });
     const paged = url.searchParams.get("store") !== "memory";
     // `pages=memory`: the paged FS over a Map in the isolate, to tell storage costs from the rest.
     const pages: PageStore = url.searchParams.get("pages") === "memory" ? new MemoryPageStore() : this.pages;
@@ -169,7 +194,7 @@ export class PagedSync {
       phase("uploaded");
       this.setPendingUpload(undefined);
       this.pages.clear();
-      return Response.json({
+      return this.finished(run, {
         status: "finished",
         stepMs: Date.now() - started,
         wasmHeapBytes: await PagedDatabase.heapBytes(),
@@ -231,6 +256,7 @@ export class PagedSync {
       done.bytes = outcome.saved.bytes;
       done.grants = outcome.totals.grants;
       if (paged) this.pages.clear();
+      return this.finished(run, done);
     }
     return Response.json(done);
   }
