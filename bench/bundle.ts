@@ -11,10 +11,18 @@ import { build } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/**
+ * `BENCH_NODE_FLAGS` (e.g. "--optimize-for-size"): Node/V8 flags for the measured children, to see
+ * what a host that runs the CLI with them would get.
+ */
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+
 /** `BENCH_LOADER=tsx` keeps the TypeScript loader (the figures then include it). */
-export async function childCommand(script: string): Promise<{ command: string; args: string[]; loader: string }> {
+export async function childCommand(
+  script: string,
+): Promise<{ command: string; args: string[]; loader: string; nodeFlags: string[] }> {
   if (process.env.BENCH_LOADER === "tsx") {
-    return { command: process.execPath, args: [...process.execArgv, script], loader: "tsx" };
+    return { command: process.execPath, args: [...nodeFlags, ...process.execArgv, script], loader: "tsx", nodeFlags };
   }
   const outfile = path.join(root, ".tmp", `bench-${path.basename(script, ".ts")}.mjs`);
   await build({
@@ -29,5 +37,5 @@ export async function childCommand(script: string): Promise<{ command: string; a
     packages: "external",
     logLevel: "warning",
   });
-  return { command: process.execPath, args: ["--expose-gc", outfile], loader: "bundled" };
+  return { command: process.execPath, args: [...nodeFlags, "--expose-gc", outfile], loader: "bundled", nodeFlags };
 }

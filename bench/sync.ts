@@ -2,7 +2,7 @@
  * Sync engine benchmark: a synthetic plugin end to end into the c1z store.
  * Defaults: 10k users, 1k groups nested 3 deep (chains of 4), 1M direct grants.
  * Override with BENCH_USERS, BENCH_GROUPS, BENCH_GRANTS, BENCH_PAGE, BENCH_WORKERS; BENCH_KEEP_DIR keeps
- * each engine's c1z there (go.c1z, file.c1z, …).
+ * each engine's c1z there (go.c1z, file.c1z, …); BENCH_NODE_FLAGS passes Node flags to our engines.
  * Engines (BENCH_ENGINES, default `go,file,sqljs`; each in its own process, so peak RSS is its own):
  *   go      baton-sdk v0.8.0's own syncer (bench/go/syncbench, built here; skipped without Go),
  *           serving exactly this plugin's output from a record file it pages from disk
@@ -21,6 +21,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { tuneNodeHeap } from "../bin/node-heap.mjs";
 import { createC1z, openC1z, openC1zWorkFile, removeC1zWorkFile, writeC1zFile } from "../src/c1z/index.ts";
 import { entitlement } from "../src/model/builders.ts";
 import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from "../src/model/types.ts";
@@ -134,7 +135,7 @@ function runGo(): Summary | undefined {
 async function compareEngines(): Promise<void> {
   const summaries = new Map<string, Summary>();
   const run = await childCommand(fileURLToPath(import.meta.url));
-  print({ bench: "sync", loader: run.loader });
+  print({ bench: "sync", loader: run.loader, nodeFlags: run.nodeFlags });
   for (const engine of (process.env.BENCH_ENGINES ?? "go,file,sqljs").split(",")) {
     if (engine === "go") {
       const go = runGo();
@@ -173,6 +174,8 @@ async function compareEngines(): Promise<void> {
 
 async function main() {
   if (!ENGINE) return compareEngines();
+  // As bin/baton-edge.js runs the CLI: the figures are the CLI's.
+  tuneNodeHeap();
   const work = mkdtempSync(path.join(tmpdir(), "bench-sync-"));
   const dbPath = path.join(work, "sync.db");
   const store = ENGINE === "file" ? await openC1zWorkFile(dbPath) : await createC1z({ engine: ENGINE });

@@ -21,6 +21,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tuneNodeHeap } from "../bin/node-heap.mjs";
 import { createApp } from "../src/http/app.ts";
 import { createFsStateStore } from "../src/http/state/fs.ts";
 import { childCommand } from "./bundle.ts";
@@ -150,6 +151,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === "child") {
+  // As bin/baton-edge.js runs the CLI: the figures are the CLI's.
+  tuneNodeHeap();
   await child(process.argv[3] as "file" | "memory", Number(process.argv[4]));
 } else {
   await main();

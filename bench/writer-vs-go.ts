@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import { tuneNodeHeap } from "../bin/node-heap.mjs";
 import { createC1z, fileChunks, openC1zWorkFile, removeC1zWorkFile, writeC1zFile } from "../src/c1z/index.ts";
 import type { SqliteC1zStore } from "../src/c1z/sqlite-store.ts";
 import { entitlement, grant, group, resourceType, user } from "../src/model/builders.ts";
@@ -159,6 +160,8 @@ async function ours(engine: "native" | "sqljs", records: string, out: string): P
 async function main(): Promise<void> {
   const caseArg = process.argv.find((arg) => arg.startsWith("--case="));
   if (caseArg) {
+    // As bin/baton-edge.js runs the CLI: the figures are the CLI's.
+    tuneNodeHeap();
     const [engine, records, out] = caseArg.slice(7).split("|");
     console.log(JSON.stringify(await ours(engine as "native" | "sqljs", records, out)));
     return;

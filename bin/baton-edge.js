@@ -4,7 +4,15 @@
 // Bun and Deno run src/cli/main.ts directly.
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
+import { tuneNodeHeap } from "./node-heap.mjs";
 import { prebuiltBuild } from "./prebuilt.mjs";
+
+try {
+  tuneNodeHeap();
+} catch (error) {
+  process.stderr.write(`baton-edge: ${error.message}\n`);
+  process.exit(2);
+}
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const build = process.env.BATON_EDGE_FROM_SOURCE
