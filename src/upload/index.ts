@@ -68,7 +68,7 @@ export async function saveC1z(
       return { destination: name, bytes: bytes.byteLength, sha256: out.sha256, parts: 1 };
     }
     case "s3": {
-      const client = createS3Client(destination, options);
+      const client = await createS3Client(destination, options);
       try {
         const out = await putC1zObject(client, destination.bucket, destination.key, bytes, options);
         return { destination: name, bytes: bytes.byteLength, sha256: out.sha256, parts: out.parts };
@@ -95,7 +95,7 @@ export async function loadC1zSource(
         options.maxDownloadBytes ?? maxDownloadBytesFrom(options.env ?? {}),
       );
     case "s3": {
-      const client = createS3Client(destination, options);
+      const client = await createS3Client(destination, options);
       try {
         return await getC1zObject(client, destination.bucket, destination.key, options);
       } finally {
@@ -115,7 +115,7 @@ export async function removeC1z(location: string | Destination, options: Transfe
       await r2Bucket(destination, options).delete(destination.key);
       return;
     case "s3": {
-      const client = createS3Client(destination, options);
+      const client = await createS3Client(destination, options);
       try {
         await deleteC1zObject(client, destination.bucket, destination.key);
       } finally {

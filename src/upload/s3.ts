@@ -5,21 +5,11 @@
  * S3, R2 and moto all check, and which avoids the aws-chunked stream encoding
  * that corrupts bodies on Workers (reference/edge-runtimes.md §4.1).
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { sha256, toBase64, toHex } from "./checksum.ts";
 import type { S3Destination, StaticCredentials } from "./destination.ts";
 import { defaultS3RetryPolicy, type S3RetryPolicy, sdkRetryStrategy } from "./retry.ts";
+import { s3Sdk } from "./sdk.ts";
 
 export const C1Z_CONTENT_TYPE = "application/c1z";
 /** S3's minimum part size (all parts but the last). */
@@ -65,7 +55,7 @@ export function credentialsFromEnv(env: Env): StaticCredentials | undefined {
  * Credentials: inline URI credentials, else `AWS_*` from `env`, else (when the
  * SDK's Node build is in use: Node, Bun, Deno) its default provider chain.
  */
-export function createS3Client(destination: S3Destination, options: S3Options = {}): S3Client {
+export async function createS3Client(destination: S3Destination, options: S3Options = {}): Promise<S3Client> {
   const env = options.env ?? {};
   const endpoint = destination.endpoint ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
   const region =
@@ -85,6 +75,7 @@ export function createS3Client(destination: S3Destination, options: S3Options = 
   };
   const credentials = destination.credentials ?? credentialsFromEnv(env);
   if (credentials) config.credentials = credentials;
+  const { S3Client } = await s3Sdk();
   return new S3Client(config);
 }
 
@@ -105,6 +96,7 @@ export async function putC1zObject(
   const partSize = options.partSize ?? partSizeFrom(options.env ?? {});
   if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize ${partSize} is below S3's 5 MiB minimum`);
   const threshold = options.multipartThreshold ?? partSize;
+  const { PutObjectCommand } = await s3Sdk();
   const digest = await sha256(bytes);
   const hex = toHex(digest);
   if (bytes.byteLength < threshold) {
@@ -134,6 +126,12 @@ async function putMultipart(
   partSize: number,
   concurrency: number,
 ): Promise<PutResult> {
+  const {
+    AbortMultipartUploadCommand,
+    CompleteMultipartUploadCommand,
+    CreateMultipartUploadCommand,
+    UploadPartCommand,
+  } = await s3Sdk();
   const created = await client.send(
     new CreateMultipartUploadCommand({
       Bucket: bucket,
@@ -233,6 +231,7 @@ export function partSizeFrom(env: Env, fallback = 8 * 1024 * 1024): number {
 }
 
 export async function deleteC1zObject(client: S3Client, bucket: string, key: string): Promise<void> {
+  const { DeleteObjectCommand } = await s3Sdk();
   try {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
@@ -256,6 +255,7 @@ export async function getC1zObject(
   options: S3Options = {},
 ): Promise<Uint8Array | undefined> {
   const cap = options.maxDownloadBytes ?? maxDownloadBytesFrom(options.env ?? {});
+  const { GetObjectCommand, HeadObjectCommand } = await s3Sdk();
   let size: number | undefined;
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

@@ -7,18 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  type S3Client,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
+import type { S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
 import { toBase64, toHex } from "./checksum.ts";
 import { type Destination, DestinationError, describeDestination, parseDestination } from "./destination.ts";
 import type { SaveResult, TransferOptions } from "./index.ts";
 import { isR2Bucket } from "./r2.ts";
 import { C1Z_CONTENT_TYPE, createS3Client, MIN_PART_SIZE, partSizeFrom, S3TransferError } from "./s3.ts";
+import { s3Sdk } from "./sdk.ts";
 
 /** Takes the next chunk of the object; resolves when the chunk may be reused. */
 export type ChunkWriter = (chunk: Uint8Array) => Promise<void>;
@@ -86,6 +81,12 @@ function messageOf(error: unknown): string {
 }
 
 async function s3Target(client: S3Client, bucket: string, key: string): Promise<PartTarget> {
+  const {
+    AbortMultipartUploadCommand,
+    CompleteMultipartUploadCommand,
+    CreateMultipartUploadCommand,
+    UploadPartCommand,
+  } = await s3Sdk();
   const created = await client.send(
     new CreateMultipartUploadCommand({
       Bucket: bucket,
@@ -314,7 +315,7 @@ export async function saveC1zStream(
         options,
       );
     case "s3": {
-      const client = createS3Client(destination, options);
+      const client = await createS3Client(destination, options);
       try {
         const target = await s3Target(client, destination.bucket, destination.key);
         return await streamToTarget(target, name, partSize, produce, options);
@@ -347,7 +348,8 @@ export async function abortMultipartUpload(
       }
       return;
     case "s3": {
-      const client = createS3Client(destination, options);
+      const client = await createS3Client(destination, options);
+      const { AbortMultipartUploadCommand } = await s3Sdk();
       try {
         await client.send(
           new AbortMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId }),
