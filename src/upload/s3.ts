@@ -126,14 +126,9 @@ async function putMultipart(
   partSize: number,
   concurrency: number,
 ): Promise<PutResult> {
-  const {
-    AbortMultipartUploadCommand,
-    CompleteMultipartUploadCommand,
-    CreateMultipartUploadCommand,
-    UploadPartCommand,
-  } = await s3Sdk();
+  const sdk = await s3Sdk();
   const created = await client.send(
-    new CreateMultipartUploadCommand({
+    new sdk.CreateMultipartUploadCommand({
       Bucket: bucket,
       Key: key,
       ContentType: C1Z_CONTENT_TYPE,
@@ -155,7 +150,7 @@ async function putMultipart(
         const checksum = toBase64(await sha256(body));
         try {
           const out = await client.send(
-            new UploadPartCommand({
+            new sdk.UploadPartCommand({
               Bucket: bucket,
               Key: key,
               UploadId: uploadId,
@@ -178,7 +173,7 @@ async function putMultipart(
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (rejected) throw rejected.reason;
     const completed = await client.send(
-      new CompleteMultipartUploadCommand({
+      new sdk.CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
         UploadId: uploadId,
@@ -188,7 +183,7 @@ async function putMultipart(
     return { sha256: hex, parts: count, etag: completed.ETag };
   } catch (error) {
     await client
-      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
       .catch((abortError: unknown) => {
         throw new S3TransferError(
           `multipart upload of ${key} failed (${messageOf(error)}) and aborting upload ${uploadId} also failed (${messageOf(abortError)}); remove it with AbortMultipartUpload`,
